@@ -1,0 +1,3 @@
+from .transforms import LoadRawImageFromFile
+
+__all__ = ['LoadRawImageFromFile']

@@ -1,0 +1,3 @@
+from .loading import LoadRawImageFromFile
+
+__all__ = ['LoadRawImageFromFile']

@@ -1,0 +1,4 @@
+from .hooks import ISPVisualizationHook
+from .optimizers import TrainableOptimWrapperConstructor
+
+__all__ = ['ISPVisualizationHook', 'TrainableOptimWrapperConstructor']

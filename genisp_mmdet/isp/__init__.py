@@ -1,0 +1,9 @@
+"""ISPs in plain PyTorch (no mmdet import): GenISP and the fixed baselines."""
+from .fixed import ClassicISP, IdentityISP, LinearISP
+from .genisp import (ConvCC, ConvWB, GenISP, ImageToParameter,
+                     ShallowConvNet, apply_color_matrix)
+
+__all__ = [
+    'GenISP', 'ConvWB', 'ConvCC', 'ShallowConvNet', 'ImageToParameter',
+    'apply_color_matrix', 'IdentityISP', 'LinearISP', 'ClassicISP'
+]

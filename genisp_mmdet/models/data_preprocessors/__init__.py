@@ -1,0 +1,3 @@
+from .genisp_data_preprocessor import GenISPDataPreprocessor
+
+__all__ = ['GenISPDataPreprocessor']

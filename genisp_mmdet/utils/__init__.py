@@ -1,0 +1,7 @@
+from .checkpoint import (load_checkpoint_safely, load_isp_state_dict,
+                         register_safe_globals, safe_globals)
+
+__all__ = [
+    'load_checkpoint_safely', 'load_isp_state_dict', 'register_safe_globals',
+    'safe_globals'
+]

@@ -1,0 +1,85 @@
+"""Checkpoint loading that never runs code from a checkpoint file.
+
+torch >= 2.6 loads with ``weights_only=True`` by default: its unpickler
+accepts tensors and plain containers only and refuses any other global,
+so a crafted checkpoint cannot run a command. mmengine's own checkpoints
+also hold a few harmless non-tensor objects (the message hub's
+``HistoryBuffer``, numpy arrays and scalars), and mmengine 0.10.7 fails to
+resume from them under that default. Here exactly those types are added
+to torch's allow-list; safety is never switched off.
+"""
+from __future__ import annotations
+
+import collections
+from typing import Dict, List
+
+import numpy as np
+import torch
+
+
+def safe_globals() -> List[object]:
+    """The exact non-tensor types found in mmengine/mmdet checkpoints."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    types: List[object] = [
+        HistoryBuffer,
+        np.ndarray,
+        np.dtype,
+        np.core.multiarray._reconstruct
+        if hasattr(np, 'core') else np._core.multiarray._reconstruct,
+        _numpy_scalar(),
+        collections.OrderedDict,
+    ]
+    # numpy >= 1.25 pickles dtypes by their class (numpy.dtypes.Float64DType)
+    dtypes = getattr(np, 'dtypes', None)
+    if dtypes is not None:
+        types += [
+            getattr(dtypes, name) for name in dir(dtypes)
+            if name.endswith('DType')
+        ]
+    return types
+
+
+def _numpy_scalar():
+    try:
+        from numpy._core.multiarray import scalar
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import scalar
+    return scalar
+
+
+def register_safe_globals() -> None:
+    """Allow-list :func:`safe_globals` in torch's weights-only unpickler."""
+    torch.serialization.add_safe_globals(safe_globals())
+
+
+def load_checkpoint_safely(path: str, map_location='cpu') -> dict:
+    """``torch.load`` with ``weights_only=True`` and the allow-list.
+
+    Raises:
+        pickle.UnpicklingError: the file holds anything else (e.g. a
+            pickled callable), which is refused without being run.
+    """
+    register_safe_globals()
+    return torch.load(path, map_location=map_location, weights_only=True)
+
+
+def load_isp_state_dict(path: str,
+                        prefix: str = 'data_preprocessor.isp.'
+                        ) -> Dict[str, torch.Tensor]:
+    """The ISP's weights from a full-model checkpoint (or a bare ISP one).
+
+    Args:
+        path: checkpoint file (mmengine's ``{'state_dict': ...}`` or a
+            plain state dict).
+        prefix: key prefix of the ISP inside the model.
+
+    Raises:
+        KeyError: no key starts with ``prefix``.
+    """
+    ckpt = load_checkpoint_safely(path)
+    state = ckpt.get('state_dict', ckpt)
+    isp = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    if not isp:
+        raise KeyError(f'{path}: no weights under {prefix!r} '
+                       f'(first keys: {list(state)[:5]})')
+    return isp
