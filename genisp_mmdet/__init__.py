@@ -4,12 +4,19 @@ Importing the package registers its parts in mmdet's registries, e.g. from a
 config: ``custom_imports = dict(imports=['genisp_mmdet'],
 allow_failed_imports=False)``. The pure parts, :mod:`genisp_mmdet.raw`
 (numpy/rawpy), :mod:`genisp_mmdet.isp` (torch) and
-:mod:`genisp_mmdet.synthetic` (numpy/OpenCV), import no mmdet code.
+:mod:`genisp_mmdet.synthetic` (numpy/OpenCV), import no OpenMMLab code and
+work where mmdet is not installed; the registration then waits until it is.
 """
 from .version import __version__
-from .utils.checkpoint import register_safe_globals
-from . import datasets, engine, models  # noqa: E402,F401  (registration)
 
-register_safe_globals()
+try:
+    import mmdet  # noqa: F401
+except ModuleNotFoundError as e:  # only the OpenMMLab stack may be absent
+    if e.name not in ('mmdet', 'mmcv', 'mmengine'):
+        raise
+else:
+    from .utils.checkpoint import register_safe_globals
+    from . import datasets, engine, models  # noqa: F401  (registration)
+    register_safe_globals()
 
-__all__ = ['__version__', 'datasets', 'engine', 'models']
+__all__ = ['__version__']

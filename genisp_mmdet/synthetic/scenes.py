@@ -61,6 +61,8 @@ class SceneConfig:
         min_object_px: smallest object height in pixels.
         max_object_frac: largest object height as a fraction of ``height``.
         min_visible: drop an instance whose visible fraction is lower.
+        min_box_px: drop an instance whose visible box's longer side is
+            shorter (a sliver of an occluded or truncated object).
         class_weights: relative frequency of person, bicycle, car.
     """
     width: int = 640
@@ -72,6 +74,7 @@ class SceneConfig:
     min_object_px: float = 12.0
     max_object_frac: float = 0.5
     min_visible: float = 0.3
+    min_box_px: float = 8.0
     class_weights: Tuple[float, float, float] = (0.45, 0.25, 0.30)
 
     def __post_init__(self):
@@ -281,7 +284,8 @@ class _Canvas:
         own = self.owner[y0:y1, x0:x1]
         own[solid[ly, lx]] = len(self.objects) if category_id else 0
 
-    def instances(self, min_visible: float) -> List[Instance]:
+    def instances(self, min_visible: float,
+                  min_box_px: float) -> List[Instance]:
         out = []
         for obj_id, cat, (x0, y0, x1, y1), total in self.objects:
             if total <= 0 or x1 <= x0 or y1 <= y0:
@@ -295,7 +299,7 @@ class _Canvas:
             bx, by = x0 + int(cols[0]), y0 + int(rows[0])
             bw, bh = int(cols[-1]) - int(cols[0]) + 1, int(rows[-1]) - int(
                 rows[0]) + 1
-            if bw < 2 or bh < 2:
+            if max(bw, bh) < min_box_px or min(bw, bh) < 2:
                 continue
             out.append(
                 Instance(cat, (float(bx), float(by), float(bw), float(bh)),
@@ -1076,19 +1080,22 @@ def render_scene(rng: np.random.Generator,
                 canvas.composite(_rider(rng, fr, points), PERSON,
                                  rng.uniform(0.8, 1.0))
 
-    # Light sources glow onto their surroundings; lamps light a pool of
-    # ground (and whatever stands in it) that stays lit at night.
+    # Light sources glow onto their surroundings; lamps light a soft pool
+    # of ground (and whatever stands in it) that stays lit at night.
     em = canvas.emission
-    for (px_, py_), r in pools:
-        cv2.ellipse(em, (int(px_), int(py_)),
-                    (max(1, int(r)), max(1, int(0.35 * r))), 0, 0, 360,
-                    float(rng.uniform(0.3, 0.6)), -1)
-    glow = cv2.GaussianBlur(em, (0, 0), 6)
-    np.clip(em + 0.8 * glow, 0, 1, out=em)
+    em += 0.8 * cv2.GaussianBlur(em, (0, 0), 6)
+    if pools:
+        lit = np.zeros_like(em)
+        for (px_, py_), r in pools:
+            cv2.ellipse(lit, (int(px_), int(py_)),
+                        (max(1, int(r)), max(1, int(0.35 * r))), 0, 0, 360,
+                        float(rng.uniform(0.3, 0.6)), -1)
+        np.maximum(em, cv2.GaussianBlur(lit, (0, 0), 8), out=em)
+    np.clip(em, 0, 1, out=em)
 
     # A lens is never perfectly sharp and surfaces are never flat colour.
     img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 0.8))
     grain = noise.fine[::-1] * rng.uniform(1.0, 3.0)
     img = np.clip(img + grain[..., None] + 0.5, 0, 255).astype(np.uint8)
     return Scene(img, np.ascontiguousarray(em, np.float32),
-                 canvas.instances(cfg.min_visible))
+                 canvas.instances(cfg.min_visible, cfg.min_box_px))

@@ -1,0 +1,87 @@
+# Low-light RAW (DNG) images of the synthetic benchmark, one camera.
+# Generate with tools/make_synthetic_raw.py. Camera A (the one GenISP is
+# trained on) is the Sony RX100 VII-like camera; to test on another camera
+# override test_dataloader.dataset.ann_file / data_prefix and
+# test_evaluator.ann_file (tools/study.py does).
+dataset_type = 'CocoDataset'
+data_root = 'data/synthetic/'
+camera = 'SonyRX100M7'
+metainfo = dict(
+    classes=('person', 'bicycle', 'car'),
+    palette=[(220, 20, 60), (119, 11, 32), (0, 0, 142)])
+backend_args = None
+image_scale = (320, 240)
+raw_mode = 'xyz'
+meta_keys = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
+             'flip', 'flip_direction', 'raw_scale')
+
+train_pipeline = [
+    dict(type='LoadRawImageFromFile', mode=raw_mode, skip_bad_files=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=image_scale, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs', meta_keys=meta_keys)
+]
+test_pipeline = [
+    dict(type='LoadRawImageFromFile', mode=raw_mode),
+    dict(type='Resize', scale=image_scale, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs', meta_keys=meta_keys)
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    batch_sampler=dict(type='AspectRatioBatchSampler'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        metainfo=metainfo,
+        ann_file=f'annotations/{camera}/{camera}_train.json',
+        data_prefix=dict(img=f'{camera}/raw_images/'),
+        filter_cfg=dict(filter_empty_gt=True, min_size=4),
+        pipeline=train_pipeline,
+        backend_args=backend_args))
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        metainfo=metainfo,
+        ann_file=f'annotations/{camera}/{camera}_val.json',
+        data_prefix=dict(img=f'{camera}/raw_images/'),
+        test_mode=True,
+        pipeline=test_pipeline,
+        backend_args=backend_args))
+test_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        metainfo=metainfo,
+        ann_file=f'annotations/{camera}/{camera}_test.json',
+        data_prefix=dict(img=f'{camera}/raw_images/'),
+        test_mode=True,
+        pipeline=test_pipeline,
+        backend_args=backend_args))
+val_evaluator = dict(
+    type='CocoMetric',
+    ann_file=f'{data_root}annotations/{camera}/{camera}_val.json',
+    metric='bbox',
+    format_only=False,
+    backend_args=backend_args)
+test_evaluator = dict(
+    type='CocoMetric',
+    ann_file=f'{data_root}annotations/{camera}/{camera}_test.json',
+    metric='bbox',
+    format_only=False,
+    backend_args=backend_args)

@@ -1,0 +1,23 @@
+# GenISP training: Adam, lr 1e-2, x0.1 steps (the paper's setting, in
+# epochs scaled to the synthetic benchmark); only the ISP's parameters
+# reach the optimiser.
+max_epochs = 12
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=2)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+optim_wrapper = dict(
+    type='OptimWrapper',
+    constructor='TrainableOptimWrapperConstructor',
+    optimizer=dict(type='Adam', lr=1e-2),
+    clip_grad=dict(max_norm=10, norm_type=2))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
+    dict(
+        type='MultiStepLR',
+        begin=0,
+        end=max_epochs,
+        by_epoch=True,
+        milestones=[8, 11],
+        gamma=0.1)
+]
+auto_scale_lr = dict(enable=False, base_batch_size=8)

@@ -1,0 +1,78 @@
+"""FrozenDetector + GenISPDataPreprocessor built from the shipped configs."""
+import os
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmdet.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+
+import genisp_mmdet  # noqa: F401
+from genisp_mmdet.models.detectors import FrozenDetectorMixin
+from ..helpers import REPO
+
+CONFIGS = {
+    'RetinaNet': 'configs/genisp_retinanet_raw.py',
+    'FCOS': 'configs/genisp_fcos_raw.py',
+    'FasterRCNN': 'configs/genisp_faster-rcnn_raw.py',
+}
+
+
+def build(config):
+    cfg = Config.fromfile(os.path.join(REPO, config))
+    init_default_scope('mmdet')
+    return cfg, MODELS.build(cfg.model)
+
+
+@pytest.mark.parametrize('name', list(CONFIGS))
+def test_only_the_isp_is_trainable(name):
+    cfg, model = build(CONFIGS[name])
+    assert isinstance(model, FrozenDetectorMixin)
+    assert type(model).__mro__[2].__name__ == name
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert trainable and all(
+        n.startswith('data_preprocessor.isp.') for n in trainable)
+    frozen = [n for n, p in model.named_parameters() if not p.requires_grad]
+    assert any(n.startswith('backbone.') for n in frozen)
+
+    # The optimiser holds exactly the ISP's parameters.
+    constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(
+        dict(type=cfg.optim_wrapper.constructor,
+             optim_wrapper_cfg={k: v for k, v in cfg.optim_wrapper.items()
+                                if k != 'constructor'}))
+    wrapper = constructor(model)
+    in_optim = {id(p) for g in wrapper.optimizer.param_groups
+                for p in g['params']}
+    assert in_optim == {id(p) for p in model.parameters() if p.requires_grad}
+
+
+@pytest.mark.parametrize('name', list(CONFIGS))
+def test_state_dict_keys_are_the_stock_detectors(name):
+    """Stock mmdet checkpoints load with load_from, no key remapping: the
+    frozen model's keys are the plain detector's plus the ISP's."""
+    cfg, model = build(CONFIGS[name])
+    plain_cfg = cfg.model.copy()
+    plain_cfg['type'] = plain_cfg.pop('detector')
+    plain_cfg['data_preprocessor'] = dict(type='DetDataPreprocessor')
+    plain = MODELS.build(plain_cfg)
+    keys = set(model.state_dict())
+    plain_keys = set(plain.state_dict())
+    assert plain_keys <= keys
+    assert all(k.startswith('data_preprocessor.isp.')
+               for k in keys - plain_keys)
+    missing, unexpected = model.load_state_dict(plain.state_dict(),
+                                                strict=False)
+    assert not unexpected
+    assert all(k.startswith('data_preprocessor.isp.') for k in missing)
+
+
+def test_train_mode_keeps_frozen_modules_in_eval():
+    _, model = build(CONFIGS['RetinaNet'])
+    model.train()
+    assert model.data_preprocessor.isp.training
+    bns = [m for n, m in model.named_modules()
+           if isinstance(m, torch.nn.BatchNorm2d)]
+    assert bns and not any(m.training for m in bns)
+    assert not model.backbone.training and not model.bbox_head.training
+    model.eval()
+    assert not model.data_preprocessor.isp.training
