@@ -44,7 +44,7 @@ def parse_args(argv=None):
                        f'{k}: ' + ', '.join(f'{s} {n}' for s, n in v.items())
                        for k, v in PRESETS.items()))
     p.add_argument('--split', nargs='+', choices=SPLITS,
-                   help='splits to write (default: all four with --preset)')
+                   help='splits to write (default: all four)')
     p.add_argument('--num-images', type=int,
                    help='images per split (RAW splits: per camera); '
                    'overrides the preset')

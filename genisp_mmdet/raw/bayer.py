@@ -167,14 +167,17 @@ def read_raw(path, annotated_size: Optional[Sequence[int]] = None,
     """
     import rawpy
     path = os.fspath(path)
+    if raw_bytes is None:
+        if not os.path.isfile(path):
+            raise RawDecodeError(path, 'file not found')
+        if os.path.getsize(path) == 0:
+            raise RawDecodeError(path, 'empty file (0 bytes)')
     try:
         if raw_bytes is not None:
             import io
             raw = rawpy.imread(io.BytesIO(raw_bytes))
         else:
             raw = rawpy.imread(path)
-    except FileNotFoundError:
-        raise RawDecodeError(path, 'file not found') from None
     except rawpy.LibRawError as e:
         raise RawDecodeError(
             path, f'LibRaw cannot read it ({type(e).__name__}: {e}); '

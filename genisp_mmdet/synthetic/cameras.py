@@ -117,6 +117,7 @@ class Camera:
 
     @property
     def dng_model(self) -> str:
+        """The DNG's model string (``model``, or ``<name> (synthetic)``)."""
         return self.model or f'{self.name} (synthetic)'
 
     def shot_noise(self, iso: float) -> float:

@@ -129,6 +129,19 @@ def _init_worker() -> None:
     cv2.setNumThreads(1)
 
 
+def _mp_context() -> multiprocessing.context.BaseContext:
+    """Worker processes must not be plain forks of the caller: a fork of a
+    process whose OpenCV thread pool has run deadlocks in the child's first
+    parallel OpenCV call. A fork server starts clean, imports this module
+    once, and forks workers from itself (fast); where there is none, spawn.
+    """
+    if 'forkserver' not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context('spawn')
+    ctx = multiprocessing.get_context('forkserver')
+    ctx.set_forkserver_preload([__name__])
+    return ctx
+
+
 def run_jobs(fn: Callable, jobs: Sequence[Any], workers: int, desc: str,
              progress: bool = True) -> Iterator[Any]:
     """``map(fn, jobs)`` in order, over ``workers`` processes, with a
@@ -142,10 +155,7 @@ def run_jobs(fn: Callable, jobs: Sequence[Any], workers: int, desc: str,
             yield fn(job)
             bar.update()
     else:
-        # The platform's default start method (fork on Linux: workers
-        # start at once, without importing the package again).
-        with multiprocessing.get_context().Pool(
-                workers, initializer=_init_worker) as pool:
+        with _mp_context().Pool(workers, initializer=_init_worker) as pool:
             chunk = max(1, min(8, len(jobs) // (4 * workers)))
             for result in pool.imap(fn, jobs, chunksize=chunk):
                 yield result
@@ -257,6 +267,8 @@ def load_coco_source(json_path: str, image_root: str) -> List[SourceImage]:
             by_image.setdefault(ann['image_id'], []).append(
                 (keep[ann['category_id']], (x, y, w, h),
                  float(ann.get('area', w * h)), int(ann.get('iscrowd', 0))))
+    # Ids may be integers or strings (RAW-NOD uses file stems): sort by type
+    # name first so that mixed ids still sort.
     images = sorted(data['images'], key=lambda im: (str(type(im['id'])),
                                                     im['id']))
     return [
@@ -278,10 +290,11 @@ def _read_source(src: SourceImage) -> Tuple[np.ndarray, list]:
         x0, y0 = max(0.0, x), max(0.0, y)
         x1, y1 = min(float(w), x + bw), min(float(h), y + bh)
         if x1 - x0 >= 1 and y1 - y0 >= 1:
+            kept = (x1 - x0) * (y1 - y0) / (bw * bh)  # share of the box kept
             anns.append({
                 'category_id': cat,
                 'bbox': [x0, y0, x1 - x0, y1 - y0],
-                'area': area,
+                'area': area * kept,
                 'iscrowd': crowd,
             })
     return rgb, anns
@@ -330,6 +343,7 @@ def _raw_job(job: _RawJob) -> Tuple[Dict[str, Any], List[Dict[str, Any]],
     stem = f'{job.name}_{job.index:06d}'
     capture = job.ranges.sample(
         image_rng(job.seed, job.split, job.index, _CAPTURE))
+    settings = capture_metadata(capture)
     per_camera = {}
     first_png = None
     for cam in job.cameras:
@@ -352,14 +366,13 @@ def _raw_job(job: _RawJob) -> Tuple[Dict[str, Any], List[Dict[str, Any]],
                   as_shot_neutral=raw.as_shot_neutral,
                   make=cam.make,
                   model=cam.dng_model,
-                  iso=int(min(capture.iso, 65535)))
-        meta = capture_metadata(capture)
+                  iso=int(min(round(capture.iso), 65535)))
         per_camera[cam.name] = {
-            'illuminant_k': meta['temperature_k'],
-            'exposure': meta['exposure'],
-            'iso': meta['iso'],
-            'noise': meta['noise'],
-            'read_z': meta['read_z'],
+            'illuminant_k': settings['temperature_k'],
+            'exposure': settings['exposure'],
+            'iso': settings['iso'],
+            'noise': settings['noise'],
+            'read_z': settings['read_z'],
             **raw.metadata(),
         }
     h, w = srgb.shape[:2]

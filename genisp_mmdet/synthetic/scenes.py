@@ -546,6 +546,8 @@ def _bicycle(rng: np.random.Generator, fr: _Frame
         n = int(rng.choice((8, 12, 16)))
         phase = rng.uniform(0, math.pi)
         spoke = (170, 170, 170)
+        # Small wheels get a few spokes only: dozens of 1 px lines would
+        # fill the wheel into a disc.
         for k in range(n if s > 40 else 4):
             a = phase + k * math.pi / n * 2
             end = (hub[0] + 0.95 * r * math.cos(a),
@@ -593,7 +595,7 @@ def _rider(rng: np.random.Generator, fr: _Frame, bike: Dict[str, Point]
         layer.line(fr(*knee), fr(*foot), c, 0.063 * px)
         layer.line(fr(*foot), fr(foot[0] + 0.08, foot[1]),
                    _shade(o.shoes, dark), 0.05 * px)
-        if k == 0:
+        if k == 0:  # the torso goes between the far and the near leg
             continue
         d = 0.07 * h
         body = [(hip[0] - d * math.cos(lean), hip[1] + d * math.sin(lean)),
@@ -690,11 +692,13 @@ def _car(rng: np.random.Generator, fr: _Frame) -> Tuple[_Layer, float]:
              (hood + 0.05, 0.93)]
     layer.poly(fr.pts(cabin), body)
     pillar = back + 0.3 + (hood - 0.6 - back - 0.3) * rng.uniform(0.45, 0.6)
+    # Side windows: from the belt line (0.97 m) to 6 cm under the roof; the
+    # front window's top corner follows the windscreen's slope.
+    slope_in = 0.06 * (1 - (0.97 - 0.93) / (roof - 0.93))
     for x0, x1 in ((back + 0.08, pillar - 0.05), (pillar + 0.05,
                                                   hood - 0.12)):
-        t = (0.97 - 0.93) / (roof - 0.93) if roof > 0.93 else 0
         layer.poly(fr.pts([(x0, 0.97), (x1, 0.97),
-                           (min(x1, hood - 0.6 + 0.06 * (1 - t)), roof - 0.06),
+                           (min(x1, hood - 0.6 + slope_in), roof - 0.06),
                            (max(x0, back + 0.32), roof - 0.06)]), glass)
     for hx in (-half + 0.85, half - 0.85):
         layer.circle(fr(hx, r), 1.12 * r * s, _shade(body, 0.35))
@@ -922,7 +926,7 @@ def _ground(rng, img: np.ndarray, noise: _Noise, horizon: int) -> None:
         cv2.fillPoly(img, [np.round(quad * _ONE).astype(np.int32)], mark,
                      cv2.LINE_AA, _SHIFT)
     if rng.random() < 0.3:  # pedestrian crossing
-        t0, t1 = rng.uniform(0.3, 0.6), 0
+        t0 = rng.uniform(0.3, 0.6)
         t1 = t0 + 0.12
         for k in range(-6, 7, 2):
             xs = [vx + (off + k * half_bottom / 7) * t for t in (t0, t1)]

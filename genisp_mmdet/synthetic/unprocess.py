@@ -107,7 +107,8 @@ class Capture:
             D65 (the sRGB white, no chromatic adaptation).
         exposure: light relative to a well-exposed frame (1 = white just
             saturates; 0.01 = 100 times darker).
-        iso: sets the noise through the camera's shot-noise gain.
+        iso: sets the noise through the camera's shot-noise gain (the
+            sampled values are integers).
         read_z: N(0, 1) draw of the read-noise scatter.
         noise: False for a noise-free capture.
     """
@@ -164,7 +165,7 @@ class CaptureRanges:
         temperature = 1e6 / (mired_lo + u[0] * (mired_hi - mired_lo))
         return Capture(temperature_k=round(temperature, 1),
                        exposure=float(log_uniform(*self.exposure, u[1])),
-                       iso=float(round(log_uniform(*self.iso, u[2]))),
+                       iso=int(round(log_uniform(*self.iso, u[2]))),
                        read_z=read_z,
                        noise=self.noise)
 

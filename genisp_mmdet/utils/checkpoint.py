@@ -4,9 +4,11 @@ torch >= 2.6 loads with ``weights_only=True`` by default: its unpickler
 accepts tensors and plain containers only and refuses any other global,
 so a crafted checkpoint cannot run a command. mmengine's own checkpoints
 also hold a few harmless non-tensor objects (the message hub's
-``HistoryBuffer``, numpy arrays and scalars), and mmengine 0.10.7 fails to
-resume from them under that default. Here exactly those types are added
-to torch's allow-list; safety is never switched off.
+``HistoryBuffer`` with its statistics methods, numpy arrays and scalars,
+``collections.Counter``), and mmengine 0.10.7 fails to resume from them
+under that default. Here exactly those types are added to torch's
+allow-list, with ``getattr`` replaced by one that only returns
+HistoryBuffer's statistics methods; safety is never switched off.
 """
 from __future__ import annotations
 
@@ -28,6 +30,10 @@ def safe_globals() -> List[object]:
         if hasattr(np, 'core') else np._core.multiarray._reconstruct,
         _numpy_scalar(),
         collections.OrderedDict,
+        collections.Counter,  # MultiStepLR's milestones
+        # HistoryBuffer pickles its statistics methods as
+        # getattr(HistoryBuffer, 'mean'): a getattr restricted to that.
+        (_history_buffer_getattr, 'builtins.getattr'),
     ]
     # numpy >= 1.25 pickles dtypes by their class (numpy.dtypes.Float64DType)
     dtypes = getattr(np, 'dtypes', None)
@@ -37,6 +43,18 @@ def safe_globals() -> List[object]:
             if name.endswith('DType')
         ]
     return types
+
+
+def _history_buffer_getattr(obj, name):
+    """``getattr`` for unpickling, limited to HistoryBuffer's own
+    statistics methods; anything else is refused."""
+    import pickle
+
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if obj is HistoryBuffer and name in ('min', 'max', 'mean', 'current'):
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'refusing getattr({obj!r}, {name!r}) while loading a checkpoint')
 
 
 def _numpy_scalar():

@@ -52,6 +52,7 @@ def test_round_trip_through_libraw(tmp_path, scene_image, name):
     capture = Capture(None, 1.0, 100, noise=False)
     tiles = np.repeat(np.repeat(scene_image[::2, ::2], 2, 0), 2, 1)
     raw, frame, xyz = _write_and_develop(tmp_path, tiles, cam, capture)
+    np.testing.assert_array_equal(frame.mosaic, raw.mosaic)  # bit-exact
     assert frame.pattern == cam.pattern
     assert frame.matrix_source == 'dng_color_matrix'
     np.testing.assert_allclose(np.linalg.inv(frame.cam_to_xyz),

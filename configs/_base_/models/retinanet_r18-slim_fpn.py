@@ -11,7 +11,7 @@ model = dict(
         frozen_stages=-1,
         norm_eval=False,
         init_cfg=None),
-    neck=dict(in_channels=[64, 128, 256], out_channels=64),
+    neck=dict(in_channels=[32, 64, 128, 256], out_channels=64),
     bbox_head=dict(
         num_classes=3,
         in_channels=64,

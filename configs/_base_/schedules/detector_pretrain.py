@@ -1,5 +1,5 @@
 # Detector pretraining from scratch on the well-lit synthetic scenes.
-max_epochs = 24
+max_epochs = 12
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=4)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

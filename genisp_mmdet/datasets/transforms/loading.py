@@ -1,7 +1,6 @@
 """mmdet glue: load a RAW file in a data pipeline."""
 from __future__ import annotations
 
-import os
 import warnings
 from typing import Optional
 
@@ -82,10 +81,13 @@ class LoadRawImageFromFile(BaseTransform):
         self.backend_args = backend_args
 
     def _read_bytes(self, path: str) -> Optional[bytes]:
-        if self.backend_args is None and os.path.exists(path):
+        if self.backend_args is None and '://' not in str(path):
             return None  # LibRaw reads local files itself
         from mmengine import fileio
-        return fileio.get(path, backend_args=self.backend_args)
+        try:
+            return fileio.get(path, backend_args=self.backend_args)
+        except FileNotFoundError:
+            raise RawDecodeError(path, 'file not found') from None
 
     def transform(self, results: dict) -> Optional[dict]:
         path = results['img_path']
