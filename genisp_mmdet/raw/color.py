@@ -107,9 +107,3 @@ def blackbody_xy(temperature_k: float) -> tuple[float, float]:
     else:
         y = 3.0817580 * x**3 - 5.87338670 * x**2 + 3.75112997 * x - 0.37001483
     return x, y
-
-
-def illuminant_xyz(temperature_k: float) -> np.ndarray:
-    """XYZ of a Planckian illuminant with luminance Y = 1."""
-    x, y = blackbody_xy(temperature_k)
-    return np.array([x / y, 1.0, (1 - x - y) / y])
