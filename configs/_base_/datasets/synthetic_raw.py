@@ -85,3 +85,32 @@ test_evaluator = dict(
     metric='bbox',
     format_only=False,
     backend_args=backend_args)
+
+# Pipelines of the other rows of a comparison, referenced by
+# configs/baselines/ and configs/ablations/ as {{_base_.<name>}}.
+rawpy_test_pipeline = [
+    dict(type='LoadRawImageFromFile', mode='rawpy'),
+    dict(type='Resize', scale=image_scale, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs', meta_keys=meta_keys)
+]
+camera_rgb_train_pipeline = [
+    dict(type='LoadRawImageFromFile', mode='camera_rgb', skip_bad_files=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=image_scale, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs', meta_keys=meta_keys)
+]
+camera_rgb_test_pipeline = [
+    dict(type='LoadRawImageFromFile', mode='camera_rgb'),
+    dict(type='Resize', scale=image_scale, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs', meta_keys=meta_keys)
+]
+# The well-lit sRGB reference of the same test scenes (the upper bound).
+srgb_test_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='Resize', scale=image_scale, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs', meta_keys=meta_keys)
+]

@@ -1,0 +1,67 @@
+"""Every shipped config builds: its model and its data pipelines."""
+import glob
+import os
+
+import pytest
+from mmcv.transforms import Compose
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmdet.registry import MODELS
+
+import genisp_mmdet  # noqa: F401
+from .helpers import REPO
+
+CONFIGS = sorted(
+    os.path.relpath(p, REPO)
+    for p in glob.glob(os.path.join(REPO, 'configs', '**', '*.py'),
+                       recursive=True) if '_base_' not in p)
+
+
+def test_configs_are_found():
+    assert 'configs/genisp_retinanet_raw.py' in CONFIGS
+    assert len(CONFIGS) >= 20
+
+
+@pytest.mark.parametrize('config', CONFIGS)
+def test_config_builds(config):
+    cfg = Config.fromfile(os.path.join(REPO, config))
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    pre = cfg.model.get('data_preprocessor', {})
+    if pre.get('isp_checkpoint'):
+        # a checkpoint of a training run the user has made; not shipped
+        pre['isp_checkpoint'] = None
+    model = MODELS.build(cfg.model)
+    assert sum(p.numel() for p in model.parameters()) > 0
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if cfg.get(loader):
+            Compose(cfg[loader].dataset.pipeline)
+
+
+def _cfg(path):
+    return Config.fromfile(os.path.join(REPO, path))
+
+
+def _loader_modes(cfg):
+    return {name: cfg[name].dataset.pipeline[0].get('mode')
+            for name in ('train_dataloader', 'val_dataloader',
+                         'test_dataloader')}
+
+
+def test_variants_change_only_what_they_name():
+    main = _cfg('configs/genisp_retinanet_raw.py')
+    assert set(_loader_modes(main).values()) == {'xyz'}
+    no_cst = _cfg('configs/ablations/genisp-no-cst_retinanet_raw.py')
+    assert set(_loader_modes(no_cst).values()) == {'camera_rgb'}
+    assert no_cst.model == main.model
+    for part in ('wb', 'cc', 'enhance'):
+        cfg = _cfg(f'configs/ablations/genisp-no-{part}_retinanet_raw.py')
+        assert cfg.model.data_preprocessor.isp == dict(type='GenISP',
+                                                       **{part: False})
+    rawpy = _cfg('configs/baselines/rawpy-isp_fcos_raw.py')
+    assert _loader_modes(rawpy)['test_dataloader'] == 'rawpy'
+    assert rawpy.model.data_preprocessor.isp == dict(type='IdentityISP')
+    assert rawpy.model.detector == 'FCOS'
+    well_lit = _cfg('configs/baselines/well-lit_faster-rcnn_srgb.py')
+    assert well_lit.test_dataloader.dataset.pipeline[0].type == \
+        'LoadImageFromFile'
+    assert well_lit.test_dataloader.dataset.ann_file.endswith('_srgb.json')
