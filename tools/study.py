@@ -1,0 +1,597 @@
+"""The study on the embedded synthetic benchmark.
+
+    python tools/study.py demo        # make demo: small data, short training,
+                                      # GenISP vs raw_naive vs rawpy_isp
+    python tools/study.py reproduce   # make reproduce: the whole study,
+                                      # regenerates results/
+    python tools/study.py pretrain    # make pretrain: retrain the shipped
+                                      # detectors on the well-lit scenes
+    python tools/study.py report      # rebuild results/ from finished rows
+
+Every stage is a command of this repository (tools/make_synthetic_raw.py,
+tools/train.py, tools/test.py) run in a subprocess, with its log under the
+work directory. Finished stages are skipped, so an interrupted run continues
+where it stopped (training itself resumes from its last checkpoint). Every
+result row records the command that produced it, the commit and the date.
+"""
+import argparse
+import datetime
+import glob
+import hashlib
+import json
+import os
+import os.path as osp
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+PY = sys.executable
+CAMERA_A, CAMERA_B, CAMERA_C = 'SonyRX100M7', 'NikonD750', 'Canon5DIVGRBG'
+DETECTORS = ('retinanet', 'fcos', 'faster-rcnn')
+DETECTOR_NAMES = dict(retinanet='RetinaNet', fcos='FCOS',
+                      **{'faster-rcnn': 'Faster R-CNN'})
+# Configs of the methods; {det} is the detector.
+METHOD_CONFIGS = {
+    'genisp': 'configs/genisp_{det}_raw.py',
+    'genisp_no_wb': 'configs/ablations/genisp-no-wb_{det}_raw.py',
+    'genisp_no_cc': 'configs/ablations/genisp-no-cc_{det}_raw.py',
+    'genisp_no_enhance': 'configs/ablations/genisp-no-enhance_{det}_raw.py',
+    'genisp_no_cst': 'configs/ablations/genisp-no-cst_{det}_raw.py',
+    'raw_naive': 'configs/baselines/raw-naive_{det}_raw.py',
+    'rawpy_isp': 'configs/baselines/rawpy-isp_{det}_raw.py',
+    'classic_isp': 'configs/baselines/classic-isp_{det}_raw.py',
+    'well_lit_srgb': 'configs/baselines/well-lit_{det}_srgb.py',
+}
+TRAINED = ('genisp', 'genisp_no_wb', 'genisp_no_cc', 'genisp_no_enhance',
+           'genisp_no_cst')
+FIXED = ('raw_naive', 'rawpy_isp', 'classic_isp')
+README_START = '<!-- synthetic-benchmark:start -->'
+README_END = '<!-- synthetic-benchmark:end -->'
+
+
+@dataclass
+class Plan:
+    """What one study run generates, trains and evaluates."""
+    name: str
+    data_root: str
+    work_root: str
+    counts: Dict[str, int]
+    cameras: List[str]
+    train: List[str]
+    epochs: int
+    milestones: List[int]
+    rows: List[dict] = field(default_factory=list)
+    exposures: List[float] = field(default_factory=list)
+
+
+def log(msg: str) -> None:
+    print(f'[{datetime.datetime.now():%H:%M:%S}] {msg}', flush=True)
+
+
+def commit_id() -> str:
+    try:
+        rev = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
+                             cwd=REPO, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--',
+                                'genisp_mmdet', 'configs', 'tools'],
+                               cwd=REPO, capture_output=True,
+                               text=True).stdout.strip()
+        return rev + ('-dirty' if dirty else '')
+    except (OSError, subprocess.CalledProcessError):
+        return 'unknown'
+
+
+def run(cmd: List[str], log_path: str) -> None:
+    """Run a command of this repository, its output to ``log_path``."""
+    os.makedirs(osp.dirname(log_path), exist_ok=True)
+    start = time.time()
+    log(f'$ {shlex.join(cmd)}')
+    with open(log_path, 'w') as f:
+        proc = subprocess.run(cmd, cwd=REPO, stdout=f,
+                              stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        with open(log_path) as f:
+            tail = f.read()[-4000:]
+        sys.exit(f'{tail}\nfailed ({proc.returncode}): {shlex.join(cmd)}\n'
+                 f'full log: {log_path}')
+    log(f'  done in {time.time() - start:.0f} s (log: '
+        f'{osp.relpath(log_path, REPO)})')
+
+
+def cfg_options(options: Dict[str, object]) -> List[str]:
+    if not options:
+        return []
+    return ['--cfg-options'] + [f'{k}={v}' for k, v in options.items()]
+
+
+def data_options(root: str, camera: str, split: str, prefix: str,
+                 evaluator: Optional[str] = None,
+                 srgb: bool = False) -> Dict[str, str]:
+    """Point one dataloader (``prefix``) and its evaluator at a split."""
+    suffix = '_srgb' if srgb else ''
+    ann = f'annotations/{camera}/{camera}_{split}{suffix}.json'
+    images = f'{camera}/{"srgb" if srgb else "raw"}_images/'
+    opts = {
+        f'{prefix}.dataset.data_root': root,
+        f'{prefix}.dataset.ann_file': ann,
+        f'{prefix}.dataset.data_prefix.img': images,
+    }
+    if evaluator:
+        opts[f'{evaluator}.ann_file'] = osp.join(root, ann)
+    return opts
+
+
+# ----------------------------------------------------------------- data
+def stage_data(plan: Plan) -> None:
+    gen = [PY, 'tools/make_synthetic_raw.py', '--out', plan.data_root]
+    for split, n in plan.counts.items():
+        last = f'{plan.data_root}/annotations/{plan.cameras[-1]}/' \
+               f'{plan.cameras[-1]}_{split}.json'
+        if osp.exists(last):
+            continue
+        run(gen + ['--split', split, '--num-images', str(n), '--camera'] +
+            plan.cameras, f'{plan.work_root}/logs/data_{split}.log')
+    for e in plan.exposures:
+        tag = f'e{e:g}'
+        if osp.exists(f'{plan.data_root}/annotations/{CAMERA_A}/'
+                      f'{CAMERA_A}_test-{tag}.json'):
+            continue
+        run(gen + ['--split', 'test', '--num-images',
+                   str(plan.counts['test']), '--camera', CAMERA_A,
+                   '--exposure', str(e), str(e), '--tag', tag],
+            f'{plan.work_root}/logs/data_test-{tag}.log')
+
+
+# ---------------------------------------------------------------- train
+def train_dir(plan: Plan, method: str) -> str:
+    return f'{plan.work_root}/train/{method}'
+
+
+def best_checkpoint(plan: Plan, method: str) -> str:
+    found = sorted(glob.glob(f'{train_dir(plan, method)}/best_*.pth'))
+    if not found:
+        raise FileNotFoundError(f'no best checkpoint of {method} in '
+                                f'{train_dir(plan, method)}')
+    return found[-1]
+
+
+def train_options(plan: Plan) -> Dict[str, object]:
+    opts = {}
+    opts.update(data_options(plan.data_root, CAMERA_A, 'train',
+                             'train_dataloader'))
+    # model selection on camera A's val split only
+    opts.update(data_options(plan.data_root, CAMERA_A, 'val',
+                             'val_dataloader', 'val_evaluator'))
+    opts['train_cfg.max_epochs'] = plan.epochs
+    opts['train_cfg.val_interval'] = 1
+    opts['param_scheduler.1.end'] = plan.epochs
+    opts['param_scheduler.1.milestones'] = '[' + ','.join(
+        map(str, plan.milestones)) + ']'
+    return opts
+
+
+def stage_train(plan: Plan) -> None:
+    for method in plan.train:
+        work_dir = train_dir(plan, method)
+        if osp.exists(f'{work_dir}/done'):
+            continue
+        config = METHOD_CONFIGS[method].format(det='retinanet')
+        run([PY, 'tools/train.py', config, '--work-dir', work_dir,
+             '--resume'] + cfg_options(train_options(plan)),
+            f'{plan.work_root}/logs/train_{method}.log')
+        best_checkpoint(plan, method)
+        open(f'{work_dir}/done', 'w').close()
+
+
+# ------------------------------------------------------------- evaluate
+def row(method: str, detector: str, test_camera: str, split: str = 'test',
+        exposure: Optional[float] = None) -> dict:
+    trained = method in TRAINED
+    return dict(
+        id=f'{method}__{detector}__{test_camera}__{split}',
+        method=method,
+        detector=DETECTOR_NAMES[detector],
+        det=detector,
+        train_camera=CAMERA_A if trained else None,
+        test_camera='srgb' if method == 'well_lit_srgb' else test_camera,
+        split=split,
+        exposure=exposure)
+
+
+def row_command(plan: Plan, r: dict, out_json: str) -> List[str]:
+    method, det = r['method'], r['det']
+    config = METHOD_CONFIGS[method].format(det=det)
+    ckpt = []
+    opts = {}
+    if method in TRAINED:
+        if det == 'retinanet':
+            ckpt = [best_checkpoint(plan, method)]
+        else:  # unseen detector: its own weights, the ISP from RetinaNet's
+            config = METHOD_CONFIGS['genisp'].format(det=det)
+            opts['model.data_preprocessor.isp_checkpoint'] = best_checkpoint(
+                plan, method)
+    camera = CAMERA_A if method == 'well_lit_srgb' else r['test_camera']
+    opts.update(data_options(plan.data_root, camera, r['split'],
+                             'test_dataloader', 'test_evaluator',
+                             srgb=method == 'well_lit_srgb'))
+    return [PY, 'tools/test.py', config] + ckpt + [
+        '--work-dir', f'{plan.work_root}/eval/{r["id"]}', '--metrics-json',
+        out_json
+    ] + cfg_options(opts)
+
+
+def row_path(plan: Plan, r: dict) -> str:
+    return f'{plan.work_root}/rows/{r["id"]}.json'
+
+
+def stage_evaluate(plan: Plan) -> None:
+    todo = [r for r in plan.rows if not osp.exists(row_path(plan, r))]
+    log(f'{len(plan.rows) - len(todo)} of {len(plan.rows)} rows done')
+    for i, r in enumerate(todo, 1):
+        metrics_json = f'{plan.work_root}/eval/{r["id"]}/metrics.json'
+        cmd = row_command(plan, r, metrics_json)
+        log(f'row {i}/{len(todo)}: {r["id"]}')
+        run(cmd, f'{plan.work_root}/logs/eval_{r["id"]}.log')
+        with open(metrics_json) as f:
+            m = json.load(f)
+        result = {k: r[k] for k in ('method', 'detector', 'train_camera',
+                                    'test_camera')}
+        result.update(
+            AP=round(m['coco/bbox_mAP'], 4),
+            AP50=round(m['coco/bbox_mAP_50'], 4),
+            AP75=round(m['coco/bbox_mAP_75'], 4),
+            split=r['split'],
+            exposure=r['exposure'],
+            command=shlex.join(
+                [osp.relpath(c, REPO) if c.startswith(REPO) else c
+                 for c in ['python'] + cmd[1:]]),
+            commit=commit_id(),
+            date=datetime.datetime.now().isoformat(timespec='seconds'))
+        os.makedirs(osp.dirname(row_path(plan, r)), exist_ok=True)
+        with open(row_path(plan, r), 'w') as f:
+            json.dump(result, f, indent=2)
+
+
+def load_rows(plan: Plan) -> List[dict]:
+    rows = []
+    for r in plan.rows:
+        if osp.exists(row_path(plan, r)):
+            with open(row_path(plan, r)) as f:
+                rows.append(json.load(f))
+    return rows
+
+
+# --------------------------------------------------------------- report
+def markdown_table(rows: List[dict]) -> str:
+    lines = [
+        '| method | detector | train camera | test camera | AP | AP50 | AP75 |',
+        '|---|---|---|---|---|---|---|'
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['method']} | {r['detector']} | {r['train_camera'] or '-'} "
+            f"| {r['test_camera']} | {r['AP']:.3f} | {r['AP50']:.3f} "
+            f"| {r['AP75']:.3f} |")
+    return '\n'.join(lines)
+
+
+def find(rows, method, detector='RetinaNet', camera=CAMERA_A):
+    for r in rows:
+        if (r['method'], r['detector']) == (method, detector) and (
+                r['test_camera'] in (camera, 'srgb')):
+            return r['AP']
+    return None
+
+
+def goals(rows: List[dict]) -> List[str]:
+    """The study's goals, as measured (never tuned for)."""
+    out = []
+    well = find(rows, 'well_lit_srgb')
+    gen = find(rows, 'genisp')
+    fixed = [a for a in (find(rows, m) for m in FIXED) if a is not None]
+    rawpy = find(rows, 'rawpy_isp')
+    if well and rawpy is not None:
+        out.append(f'LibRaw default keeps {rawpy / well:.0%} of the well-lit '
+                   f'AP (difficulty rule: at most 60%)')
+    if well and gen is not None:
+        out.append(f'GenISP reaches {gen / well:.0%} of the well-lit AP '
+                   '(goal: at least 85%)')
+    if gen is not None and fixed:
+        out.append(f'GenISP - best fixed ISP: {100 * (gen - max(fixed)):+.1f}'
+                   ' AP points (goal: at least +5)')
+    for cam in (CAMERA_B, CAMERA_C):
+        g = find(rows, 'genisp', camera=cam)
+        n0, n = find(rows, 'genisp_no_cst'), find(rows, 'genisp_no_cst',
+                                                   camera=cam)
+        if g is not None and gen is not None:
+            msg = (f'unseen camera {cam}: GenISP {100 * (g - gen):+.1f} AP '
+                   'points against camera A (goal: no worse than -2)')
+            if n is not None and n0 is not None:
+                msg += f'; genisp_no_cst {100 * (n - n0):+.1f}'
+            out.append(msg)
+    for det in ('FCOS', 'Faster R-CNN'):
+        g = find(rows, 'genisp', det)
+        f = [a for a in (find(rows, m, det) for m in FIXED) if a is not None]
+        if g is not None and f:
+            out.append(f'unseen detector {det}: GenISP - best fixed ISP '
+                       f'{100 * (g - max(f)):+.1f} AP points (goal: > 0)')
+    return out
+
+
+def update_readme(table: str) -> None:
+    path = osp.join(REPO, 'README.md')
+    with open(path) as f:
+        text = f.read()
+    if README_START not in text or README_END not in text:
+        log('README.md has no results markers; table not inserted')
+        return
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    with open(path, 'w') as f:
+        f.write(f'{head}{README_START}\n{table}\n{README_END}{tail}')
+
+
+def figure_examples(plan: Plan, out_path: str, indices=(3, 11, 27)) -> None:
+    """A few test images as LibRaw default, classic ISP, GenISP output and
+    well-lit reference, with RetinaNet's detections drawn by mmdet."""
+    import cv2
+    import numpy as np
+    from genisp_mmdet.apis import IspDetector, draw_detections
+
+    columns = [
+        ('LibRaw default (rawpy_isp)', METHOD_CONFIGS['rawpy_isp'], None,
+         'raw'),
+        ('classic ISP', METHOD_CONFIGS['classic_isp'], None, 'raw'),
+        ('GenISP', METHOD_CONFIGS['genisp'], best_checkpoint(plan, 'genisp'),
+         'raw'),
+        ('well-lit sRGB', METHOD_CONFIGS['well_lit_srgb'], None, 'srgb'),
+    ]
+    with open(f'{plan.data_root}/annotations/{CAMERA_A}/{CAMERA_A}_'
+              'test.json') as f:
+        images = json.load(f)['images']
+    tiles = []
+    for label, config, ckpt, kind in columns:
+        det = IspDetector(
+            config.format(det='retinanet'), ckpt,
+            cfg_options=data_options(plan.data_root, CAMERA_A, 'test',
+                                     'test_dataloader', 'test_evaluator',
+                                     srgb=kind == 'srgb'))
+        column = []
+        for i in indices:
+            info = images[i % len(images)]
+            stem = osp.splitext(info['file_name'])[0]
+            path = (f'{plan.data_root}/{CAMERA_A}/raw_images/{stem}.dng'
+                    if kind == 'raw' else
+                    f'{plan.data_root}/{CAMERA_A}/srgb_images/{stem}.png')
+            res = det(path, info['width'], info['height'])
+            img = draw_detections(res.isp_image, res.pred_on_image,
+                                  det.dataset_meta, 0.3)
+            column.append(cv2.resize(img, (320, 240)))
+        head = np.full((28, 320, 3), 255, np.uint8)
+        cv2.putText(head, label, (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55,
+                    (0, 0, 0), 1, cv2.LINE_AA)
+        tiles.append(np.concatenate([head] + column, axis=0))
+    grid = np.concatenate(
+        [np.concatenate([t, np.full((t.shape[0], 4, 3), 255, np.uint8)], 1)
+         for t in tiles], axis=1)
+    os.makedirs(osp.dirname(out_path), exist_ok=True)
+    cv2.imwrite(out_path, grid[..., ::-1])
+    log(f'wrote {osp.relpath(out_path, REPO)}')
+
+
+def figure_exposure(rows: List[dict], well: Optional[float],
+                    out_path: str) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for method in ('genisp', ) + FIXED:
+        pts = sorted((r['exposure'], r['AP']) for r in rows
+                     if r['method'] == method and r['exposure'] is not None)
+        if pts:
+            ax.plot(*zip(*pts), marker='o', label=method)
+    if well is not None:
+        ax.axhline(well, color='gray', linestyle='--', label='well_lit_srgb')
+    ax.set_xscale('log')
+    ax.set_xlabel('exposure (fraction of a well-exposed frame)')
+    ax.set_ylabel('COCO AP (RetinaNet, camera A)')
+    ax.set_title('Detection AP as light falls')
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=120)
+    log(f'wrote {osp.relpath(out_path, REPO)}')
+
+
+def stage_report(plan: Plan, results_dir: str, readme: bool) -> None:
+    rows = load_rows(plan)
+    main = [r for r in rows if r['exposure'] is None]
+    exposure = [r for r in rows if r['exposure'] is not None]
+    table = markdown_table(main)
+    lines = goals(main)
+    os.makedirs(results_dir, exist_ok=True)
+    name = 'synthetic_benchmark' if plan.name == 'reproduce' else 'demo'
+    with open(f'{results_dir}/{name}.json', 'w') as f:
+        json.dump(main, f, indent=2)
+    if exposure:
+        with open(f'{results_dir}/ap_vs_exposure.json', 'w') as f:
+            json.dump(exposure, f, indent=2)
+        figure_exposure(exposure, find(main, 'well_lit_srgb'),
+                        f'{results_dir}/ap_vs_exposure.png')
+    with open(f'{results_dir}/{name}.md', 'w') as f:
+        f.write(table + '\n\n' + '\n'.join(f'- {g}' for g in lines) + '\n')
+    figure_examples(plan, f'{results_dir}/{name}_examples.png')
+    if readme:
+        update_readme(table + '\n\n' + '\n'.join(f'- {g}' for g in lines))
+    print('\n' + table + '\n')
+    for g in lines:
+        print(f'- {g}')
+    print(f'\nresults: {osp.relpath(results_dir, REPO)}/{name}.json, '
+          f'{name}.md, {name}_examples.png')
+
+
+# ---------------------------------------------------------------- plans
+def demo_plan() -> Plan:
+    plan = Plan(
+        name='demo',
+        data_root='data/synthetic_demo',
+        work_root='work_dirs/demo',
+        counts=dict(train=160, val=40, test=100),
+        cameras=[CAMERA_A],
+        train=['genisp'],
+        epochs=3,
+        milestones=[3])
+    plan.rows = [row(m, 'retinanet', CAMERA_A)
+                 for m in ('well_lit_srgb', 'raw_naive', 'rawpy_isp',
+                           'genisp')]
+    return plan
+
+
+def reproduce_plan() -> Plan:
+    plan = Plan(
+        name='reproduce',
+        data_root='data/synthetic',
+        work_root='work_dirs/study',
+        counts=dict(train=500, val=100, test=250),
+        cameras=[CAMERA_A, CAMERA_B, CAMERA_C],
+        train=list(TRAINED),
+        epochs=4,
+        milestones=[3],
+        exposures=[0.003, 0.01, 0.03, 0.1, 0.3])
+    rows = [row('well_lit_srgb', d, 'srgb') for d in DETECTORS]
+    for cam in plan.cameras:
+        rows += [row(m, 'retinanet', cam) for m in FIXED + ('genisp',
+                                                           'genisp_no_cst')]
+    rows += [row(m, 'retinanet', CAMERA_A)
+             for m in ('genisp_no_wb', 'genisp_no_cc', 'genisp_no_enhance')]
+    for det in ('fcos', 'faster-rcnn'):
+        rows += [row(m, det, CAMERA_A) for m in FIXED + ('genisp', )]
+    for e in plan.exposures:
+        rows += [row(m, 'retinanet', CAMERA_A, f'test-e{e:g}', e)
+                 for m in FIXED + ('genisp', )]
+    plan.rows = rows
+    return plan
+
+
+# ------------------------------------------------------------- pretrain
+PRETRAIN_CONFIG = 'configs/detectors/{det}_r18-slim_fpn_synthetic-srgb.py'
+SHIPPED = 'checkpoints/{det}_r18-slim_fpn_synthetic-srgb.pth'
+
+
+def export_detector(src: str, dst: str, config: str) -> None:
+    """Weights only, fp16, with the classes: the shipped checkpoint."""
+    import torch
+
+    from genisp_mmdet.utils import load_checkpoint_safely
+    ckpt = load_checkpoint_safely(src)
+    state = {k: (v.half() if v.is_floating_point() else v)
+             for k, v in ckpt['state_dict'].items()}
+    meta = dict(dataset_meta=ckpt['meta'].get('dataset_meta'),
+                config=config, epoch=ckpt['meta'].get('epoch'))
+    os.makedirs(osp.dirname(dst), exist_ok=True)
+    torch.save({'state_dict': state, 'meta': meta}, dst)
+
+
+def stage_pretrain(detectors) -> None:
+    work = 'work_dirs/pretrain'
+    if not osp.exists('data/synthetic/annotations/srgb_pretrain_val.json'):
+        run([PY, 'tools/make_synthetic_raw.py', '--out', 'data/synthetic',
+             '--split', 'srgb_pretrain', '--num-images', '3600'],
+            f'{work}/logs/data.log')
+    manifest_path = osp.join(REPO, 'checkpoints', 'manifest.json')
+    manifest = {}
+    if osp.exists(manifest_path):
+        with open(manifest_path) as f:
+            manifest = json.load(f)
+    for det in detectors:
+        config = PRETRAIN_CONFIG.format(det=det)
+        work_dir = f'{work}/{det}'
+        run([PY, 'tools/train.py', config, '--work-dir', work_dir,
+             '--resume'], f'{work}/logs/train_{det}.log')
+        with open(f'{work_dir}/last_checkpoint') as f:
+            last = f.read().strip()
+        dst = SHIPPED.format(det=det)
+        export_detector(last, dst, config)
+        metrics = f'{work_dir}/shipped_metrics.json'
+        cmd = [PY, 'tools/test.py', config, dst, '--work-dir', work_dir,
+               '--metrics-json', metrics]
+        run(cmd, f'{work}/logs/test_{det}.log')
+        with open(metrics) as f:
+            m = json.load(f)
+        with open(dst, 'rb') as f:
+            sha = hashlib.sha256(f.read()).hexdigest()
+        manifest[osp.basename(dst)] = dict(
+            config=config,
+            sha256=sha,
+            size_bytes=osp.getsize(dst),
+            well_lit_val_AP=round(m['coco/bbox_mAP'], 4),
+            well_lit_val_AP50=round(m['coco/bbox_mAP_50'], 4),
+            evaluated_on='data/synthetic/annotations/srgb_pretrain_val.json',
+            command=shlex.join(['python'] + cmd[1:]),
+            commit=commit_id(),
+            date=datetime.datetime.now().isoformat(timespec='seconds'))
+        with open(manifest_path, 'w') as f:
+            json.dump(manifest, f, indent=2)
+        log(f'{dst}: well-lit val AP {m["coco/bbox_mAP"]:.3f}')
+
+
+def verify_checkpoints() -> None:
+    """The shipped detector checkpoints exist and match the manifest."""
+    with open(osp.join(REPO, 'checkpoints', 'manifest.json')) as f:
+        manifest = json.load(f)
+    for name, info in manifest.items():
+        path = osp.join(REPO, 'checkpoints', name)
+        with open(path, 'rb') as f:
+            sha = hashlib.sha256(f.read()).hexdigest()
+        if sha != info['sha256']:
+            sys.exit(f'{path}: sha256 {sha} does not match the manifest '
+                     f'({info["sha256"]}); run `make pretrain` or restore it')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('command',
+                        choices=['demo', 'reproduce', 'pretrain', 'report'])
+    parser.add_argument('--detectors', nargs='+', default=list(DETECTORS),
+                        help='pretrain: which detectors')
+    parser.add_argument('--num-images', nargs=3, type=int,
+                        metavar=('TRAIN', 'VAL', 'TEST'),
+                        help='demo/reproduce: images per RAW split instead '
+                        'of the plan\'s (use a new --work-root)')
+    parser.add_argument('--epochs', type=int,
+                        help='demo/reproduce: GenISP training epochs')
+    parser.add_argument('--data-root', help='where the data is generated')
+    parser.add_argument('--work-root', help='where runs and rows go')
+    args = parser.parse_args()
+    os.chdir(REPO)
+    start = time.time()
+    if args.command == 'pretrain':
+        stage_pretrain(args.detectors)
+    else:
+        verify_checkpoints()
+        plan = reproduce_plan() if args.command in (
+            'reproduce', 'report') else demo_plan()
+        if args.num_images:
+            plan.counts = dict(zip(('train', 'val', 'test'), args.num_images))
+        if args.epochs:
+            plan.epochs = args.epochs
+            plan.milestones = [m for m in plan.milestones if m < args.epochs
+                               ] or [args.epochs]
+        plan.data_root = args.data_root or plan.data_root
+        plan.work_root = args.work_root or plan.work_root
+        if args.command != 'report':
+            stage_data(plan)
+            stage_train(plan)
+            stage_evaluate(plan)
+        results = 'results' if plan.name == 'reproduce' else plan.work_root
+        stage_report(plan, results, readme=plan.name == 'reproduce')
+    log(f'{args.command} finished in {(time.time() - start) / 60:.1f} min')
+
+
+if __name__ == '__main__':
+    main()
