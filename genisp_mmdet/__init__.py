@@ -16,7 +16,7 @@ except ModuleNotFoundError as e:  # only the OpenMMLab stack may be absent
         raise
 else:
     from .utils.checkpoint import register_safe_globals
-    from . import datasets, engine, models  # noqa: F401  (registration)
+    from . import datasets, engine, evaluation, models  # noqa: F401
     register_safe_globals()
 
 __all__ = ['__version__']

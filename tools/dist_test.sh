@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Test on several GPUs (or CPU processes) of one or more nodes with torchrun.
-#   bash tools/dist_train.sh CONFIG CHECKPOINT NUM_PROCESSES [test.py options]
+#   bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCESSES [test.py options]
 # Multi-node: NNODES, NODE_RANK, MASTER_ADDR, PORT as for torchrun.
 CONFIG=$1
 CHECKPOINT=$2

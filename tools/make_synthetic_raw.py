@@ -1,4 +1,4 @@
-"""Generate the synthetic low-light RAW benchmark (docs/synthetic_data.md).
+r"""Generate the synthetic low-light RAW benchmark (docs/synthetic_data.md).
 
 Examples::
 

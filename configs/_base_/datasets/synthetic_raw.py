@@ -3,7 +3,7 @@
 # trained on) is the Sony RX100 VII-like camera; to test on another camera
 # override test_dataloader.dataset.ann_file / data_prefix and
 # test_evaluator.ann_file (tools/study.py does).
-dataset_type = 'CocoDataset'
+dataset_type = 'RawCocoDataset'
 data_root = 'data/synthetic/'
 camera = 'SonyRX100M7'
 metainfo = dict(

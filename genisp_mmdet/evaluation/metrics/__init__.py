@@ -1,0 +1,3 @@
+from .raw_coco_metric import RawCocoMetric
+
+__all__ = ['RawCocoMetric']
