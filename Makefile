@@ -9,6 +9,9 @@ TORCH  ?= torch==2.13.0
 MMCV   ?= mmcv==2.1.0
 MMDET  ?= mmdet==3.3.0
 MMENGINE ?= mmengine==0.10.7
+# torch 2.13 needs setuptools>=77.0.3; mmcv 2.1.0's setup.py imports
+# pkg_resources, which setuptools 81 removed.
+SETUPTOOLS := "setuptools>=77.0.3,<81"
 export PYTHONUNBUFFERED := 1
 
 .PHONY: all setup test demo reproduce pretrain benchmark clean-venv
@@ -19,9 +22,9 @@ setup: $(STAMP)
 
 $(STAMP): setup.py requirements/runtime.txt requirements/mminstall.txt requirements/tests.txt requirements/study.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade "pip<26" "setuptools<70" wheel ninja
-	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q "$(MMENGINE)" -r requirements/runtime.txt -r requirements/tests.txt -r requirements/study.txt
+	$(BIN)/python -m pip install -q --upgrade "pip<26" $(SETUPTOOLS) wheel ninja
+	$(BIN)/python -m pip install -q "$(TORCH)" $(SETUPTOOLS)
+	$(BIN)/python -m pip install -q "$(MMENGINE)" $(SETUPTOOLS) -r requirements/runtime.txt -r requirements/tests.txt -r requirements/study.txt
 	$(BIN)/python -c "import mmcv.ops" 2>/dev/null || \
 	  MMCV_WITH_OPS=1 MAX_JOBS=$$(nproc) $(BIN)/python -m pip install --no-build-isolation "$(MMCV)"
 	$(BIN)/python -m pip install -q "$(MMDET)"

@@ -80,3 +80,47 @@ def write_config(path, base, data_root, load_from=None, max_epochs=1,
     with open(path, 'w') as f:
         f.write(textwrap.dedent(text) + textwrap.dedent(extra))
     return path
+
+
+# The shipped GenISP configs, one per detector family.
+DETECTORS = {
+    'retinanet': 'configs/genisp_retinanet_raw.py',
+    'fcos': 'configs/genisp_fcos_raw.py',
+    'faster-rcnn': 'configs/genisp_faster-rcnn_raw.py',
+}
+
+
+def detector_checkpoint(config, path, seed=1):
+    """Write a plain (stock mmdet) checkpoint of the config's detector, as
+    load_from would get from mmdet's model zoo; returns its state dict."""
+    import torch
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    cfg = Config.fromfile(os.path.join(REPO, config))
+    init_default_scope('mmdet')
+    plain = cfg.model.copy()
+    plain['type'] = plain.pop('detector')
+    plain['data_preprocessor'] = dict(type='DetDataPreprocessor')
+    torch.manual_seed(seed)
+    model = MODELS.build(plain)
+    model.init_weights()
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
+    return model.state_dict()
+
+
+class _RunsCommand:
+    """Unpickling this calls os.system(<command>)."""
+
+    def __init__(self, command):
+        self.command = command
+
+    def __reduce__(self):
+        return (os.system, (self.command, ))
+
+
+def malicious_checkpoint(path, marker):
+    """A checkpoint whose pickle would create the file ``marker``."""
+    import torch
+    torch.save({'state_dict': {'w': torch.zeros(1)},
+                'meta': _RunsCommand(f'touch {marker}')}, path)

@@ -14,6 +14,7 @@ import os.path as osp
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
+from genisp_mmdet.utils import prepare_cpu_distributed
 from mmengine.runner import Runner
 
 
@@ -71,6 +72,7 @@ def main():
             cfg.test_evaluator, dict) else list(cfg.test_evaluator)
         cfg.test_evaluator.append(
             dict(type='DumpDetResults', out_file_path=args.out))
+    prepare_cpu_distributed(cfg)  # gloo without CUDA; no-op on GPUs
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
     metrics = runner.test()

@@ -12,6 +12,7 @@ import os.path as osp
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
+from genisp_mmdet.utils import prepare_cpu_distributed
 from mmengine.runner import Runner, find_latest_checkpoint
 
 
@@ -66,7 +67,7 @@ def build_cfg(args) -> Config:
         # --resume would start from random detector weights; keep it until
         # a checkpoint of this run exists.
         latest = find_latest_checkpoint(cfg.work_dir)
-        if latest is not None:
+        if latest:
             cfg.resume = True
             cfg.load_from = latest
     elif args.resume is not None:
@@ -78,6 +79,7 @@ def build_cfg(args) -> Config:
 def main():
     args = parse_args()
     cfg = build_cfg(args)
+    prepare_cpu_distributed(cfg)  # gloo without CUDA; no-op on GPUs
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
     runner.train()

@@ -183,6 +183,15 @@ def read_raw(path, annotated_size: Optional[Sequence[int]] = None,
             path, f'LibRaw cannot read it ({type(e).__name__}: {e}); '
             'is it a RAW file, complete and not corrupted?') from None
     with raw:
+        try:
+            # LibRaw may open a truncated or corrupted file and fail only
+            # when its data is unpacked: unpack now, inside the handler.
+            raw.unpack()
+        except rawpy.LibRawError as e:
+            raise RawDecodeError(
+                path, f'LibRaw cannot unpack the image data '
+                f'({type(e).__name__}: {e}); the file may be truncated or '
+                'corrupted') from None
         if raw.raw_type != rawpy.RawType.Flat:
             raise RawDecodeError(
                 path, f'not a Bayer mosaic: LibRaw reports raw_type '

@@ -7,28 +7,13 @@ import torch
 
 import genisp_mmdet  # noqa: F401
 from genisp_mmdet.utils import load_checkpoint_safely, load_isp_state_dict
-from ..helpers import REPO, make_raw_dataset, write_config
-
-
-class _RunsCommand:
-    """Unpickling this calls os.system(<command>)."""
-
-    def __init__(self, command):
-        self.command = command
-
-    def __reduce__(self):
-        return (os.system, (self.command, ))
-
-
-def _malicious_checkpoint(path, marker):
-    torch.save({'state_dict': {'w': torch.zeros(1)},
-                'meta': _RunsCommand(f'touch {marker}')}, path)
+from ..helpers import REPO, make_raw_dataset, malicious_checkpoint, write_config
 
 
 def test_crafted_checkpoint_is_refused_and_never_runs(tmp_path):
     marker = tmp_path / 'pwned'
     ckpt = tmp_path / 'evil.pth'
-    _malicious_checkpoint(ckpt, marker)
+    malicious_checkpoint(ckpt, marker)
     with pytest.raises(pickle.UnpicklingError):
         load_checkpoint_safely(str(ckpt))
     with pytest.raises(pickle.UnpicklingError):
@@ -56,7 +41,7 @@ def test_restricted_getattr_refuses_other_attributes(tmp_path):
 def test_tools_test_refuses_crafted_checkpoint(tmp_path):
     marker = tmp_path / 'pwned'
     ckpt = tmp_path / 'evil.pth'
-    _malicious_checkpoint(ckpt, marker)
+    malicious_checkpoint(ckpt, marker)
     make_raw_dataset(str(tmp_path / 'data'), num_images=2)
     cfg = write_config(tmp_path / 'cfg.py',
                        os.path.join(REPO, 'configs/genisp_retinanet_raw.py'),

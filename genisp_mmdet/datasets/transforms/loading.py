@@ -1,8 +1,11 @@
 """mmdet glue: load a RAW file in a data pipeline."""
 from __future__ import annotations
 
+import json
+import os
+import os.path as osp
 import warnings
-from typing import Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -56,10 +59,31 @@ class LoadRawImageFromFile(BaseTransform):
             and these settings); None disables caching.
         skip_bad_files: on an unreadable file, warn and return None (the
             dataset then draws another sample, in training only; mmengine
-            raises in test mode) instead of raising.
+            raises in test mode) instead of raising. Each skip is also
+            recorded where :class:`~genisp_mmdet.engine.hooks.BadRawFileHook`
+            counts it (``skip_log_dir``).
         backend_args: mmengine file backend arguments; non-local backends
             read the bytes through ``mmengine.fileio``.
+
+    Attributes:
+        skip_log_dir: folder where each skipped file is recorded as one
+            JSON line ``{"path", "reason"}`` in ``<skip_log_prefix>_pid<pid>
+            .jsonl``, one file per process, so that dataloader workers never
+            share a file; None records nothing. Set by
+            :class:`~genisp_mmdet.engine.hooks.BadRawFileHook` before the
+            workers start (the attribute travels with the dataset into
+            forked or spawned workers).
+        skip_log_prefix: ``rank<r>``, set by the same hook.
+
+    Errors: a file that cannot be decoded raises
+    :class:`~genisp_mmdet.raw.RawDecodeError` (or is skipped) naming the
+    file and the reason, also for LibRaw errors that surface late (a
+    truncated file fails when LibRaw unpacks the data) and for a decoded
+    image with non-finite values; never a silently wrong image.
     """
+
+    skip_log_dir: Optional[str] = None
+    skip_log_prefix: str = 'rank0'
 
     def __init__(self,
                  mode: str = 'xyz',
@@ -89,12 +113,11 @@ class LoadRawImageFromFile(BaseTransform):
         except FileNotFoundError:
             raise RawDecodeError(path, 'file not found') from None
 
-    def transform(self, results: dict) -> Optional[dict]:
-        path = results['img_path']
-        size = None
-        if self.use_annotated_size and results.get('width') and results.get(
-                'height'):
-            size = (int(results['width']), int(results['height']))
+    def _load(self, path: str, size: Optional[Tuple[int, int]]):
+        """:func:`load_raw_image`; LibRaw failures and non-finite images
+        become :class:`RawDecodeError` naming the file, and any other error
+        keeps its type with a note naming the file."""
+        import rawpy
         try:
             raw = load_raw_image(
                 path,
@@ -104,10 +127,54 @@ class LoadRawImageFromFile(BaseTransform):
                 rawpy_params=self.rawpy_params,
                 cache_dir=self.cache_dir,
                 raw_bytes=self._read_bytes(path))
+        except rawpy.LibRawError as e:
+            # LibRaw reads lazily: a truncated file opens fine and fails
+            # only when its data is unpacked, outside read_raw's handlers.
+            raise RawDecodeError(
+                path, f'LibRaw cannot decode it ({type(e).__name__}: {e}); '
+                'the file may be truncated or corrupted') from None
+        except (RawDecodeError, OSError):
+            raise
+        except Exception as e:
+            # Anything else is a bug rather than a bad file: keep its type
+            # and traceback, but say which file triggered it.
+            if hasattr(e, 'add_note'):  # Python >= 3.11
+                e.add_note(f'while loading RAW file {path}')
+            raise
+        if not np.isfinite(raw.img).all():
+            raise RawDecodeError(
+                path, 'decoded image has non-finite values (bad black/white '
+                'levels or colour matrix)')
+        return raw
+
+    def _record_skip(self, path: str, error: Exception) -> None:
+        if self.skip_log_dir is None:
+            return
+        reason = getattr(error, 'reason', None) or str(error)
+        line = json.dumps(dict(path=str(path), reason=reason)) + '\n'
+        log = osp.join(self.skip_log_dir,
+                       f'{self.skip_log_prefix}_pid{os.getpid()}.jsonl')
+        # One short write per record on a file only this process writes to:
+        # a reader sees whole lines, or a last line without its newline.
+        try:
+            with open(log, 'a') as f:
+                f.write(line)
+        except OSError as e:  # counting must not be what stops training
+            warnings.warn(f'cannot record the skip of {path} in {log}: {e}')
+
+    def transform(self, results: dict) -> Optional[dict]:
+        path = results['img_path']
+        size = None
+        if self.use_annotated_size and results.get('width') and results.get(
+                'height'):
+            size = (int(results['width']), int(results['height']))
+        try:
+            raw = self._load(path, size)
         except (RawDecodeError, OSError) as e:
             if not self.skip_bad_files:
                 raise
             warnings.warn(f'skipping unreadable RAW file: {e}')
+            self._record_skip(path, e)
             return None
         sx, sy = raw.scale
         ox, oy = raw.offset
@@ -136,3 +203,43 @@ class LoadRawImageFromFile(BaseTransform):
                 f'cache_dir={self.cache_dir!r}, '
                 f'skip_bad_files={self.skip_bad_files}, '
                 f'backend_args={self.backend_args})')
+
+
+class SkipLogReader:
+    """Reads the skip records of :class:`LoadRawImageFromFile` in a folder
+    incrementally (only lines added since the last call), for one rank.
+
+    Args:
+        folder: the transforms' ``skip_log_dir``.
+        prefix: the transforms' ``skip_log_prefix``.
+    """
+
+    def __init__(self, folder: str, prefix: str) -> None:
+        self.folder = folder
+        self.prefix = prefix
+        self._offsets: Dict[str, int] = {}
+
+    def read_new(self) -> List[dict]:
+        """Records ``{"path", "reason"}`` written since the last call, in
+        no particular order across processes; a line still being written
+        is left for the next call."""
+        records = []
+        try:
+            names = sorted(os.listdir(self.folder))
+        except FileNotFoundError:
+            return records
+        for name in names:
+            if not (name.startswith(self.prefix + '_pid')
+                    and name.endswith('.jsonl')):
+                continue
+            path = osp.join(self.folder, name)
+            with open(path, 'rb') as f:
+                f.seek(self._offsets.get(path, 0))
+                data = f.read()
+            complete = data[:data.rfind(b'\n') + 1]
+            self._offsets[path] = self._offsets.get(path, 0) + len(complete)
+            records += [
+                json.loads(line) for line in complete.decode().splitlines()
+                if line.strip()
+            ]
+        return records

@@ -1,3 +1,9 @@
+from .bad_raw_file_hook import BadRawFileHook, TooManyBadFilesError
+from .checkpoint_hook import AtomicCheckpointHook
 from .isp_visualization_hook import ISPVisualizationHook, isp_grid
+from .non_finite_check_hook import NonFiniteCheckHook, NonFiniteError
 
-__all__ = ['ISPVisualizationHook', 'isp_grid']
+__all__ = [
+    'AtomicCheckpointHook', 'BadRawFileHook', 'ISPVisualizationHook',
+    'NonFiniteCheckHook', 'NonFiniteError', 'TooManyBadFilesError', 'isp_grid'
+]
