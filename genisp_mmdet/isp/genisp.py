@@ -27,6 +27,12 @@ blow up or collapse):
 
 ``parametrization='direct'`` gives the literal form of the public
 reproductions instead (gains and ``I + A`` unbounded), for comparison.
+
+:func:`genisp_reference` is the plain layer-by-layer definition, one image
+at a time; ``GenISP.forward`` computes the same function faster (one
+thumbnail for both encoders, the white-balance gains folded into the
+colour matrix, the final 1x1 convolution as a batched matrix product, equal
+sizes batched) and is tested against it; ``tools/benchmark.py`` times both.
 """
 from __future__ import annotations
 
@@ -136,6 +142,9 @@ class ShallowConvNet(nn.Module):
     Conv1x1(3). No output activation.
 
     Instance normalisation makes it invariant to the global exposure.
+    ``self.body`` is the definition and holds the weights; ``forward``
+    computes the same function with the final 1x1 convolution as a matrix
+    product (:func:`pointwise_conv`).
     """
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3):
@@ -147,7 +156,34 @@ class ShallowConvNet(nn.Module):
             nn.Conv2d(64, out_channels, 1))
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.body(x)
+        """``(N, C, H, W)`` -> ``(N, out_channels, H, W)``, as
+        ``self.body(x)``."""
+        for layer in self.body[:-1]:
+            x = layer(x)
+        return pointwise_conv(x, self.body[-1])
+
+
+def pointwise_conv(x: Tensor, conv: nn.Conv2d) -> Tensor:
+    """A 1x1 convolution as a batched matrix product: the same function as
+    ``conv(x)``. On CPU, oneDNN's backward of the 64 -> 3 1x1 convolution
+    at full resolution took as long as that of the 3x3 64-channel
+    convolution before it, for 2% of its arithmetic; ``baddbmm`` keeps the
+    gradients contiguous and runs at matrix-product speed.
+
+    Args:
+        x: ``(N, C, H, W)``.
+        conv: a ``Conv2d`` with a 1x1 kernel, stride 1, no padding, one
+            group.
+    """
+    n, c, h, w = x.shape
+    out_c = conv.out_channels
+    weight = conv.weight.view(1, out_c, c).expand(n, -1, -1)
+    flat = x.reshape(n, c, h * w)
+    if conv.bias is None:
+        out = torch.bmm(weight, flat)
+    else:
+        out = torch.baddbmm(conv.bias.view(1, out_c, 1), weight, flat)
+    return out.view(n, out_c, h, w)
 
 
 def _check_parametrization(p: str) -> None:
@@ -207,12 +243,18 @@ class GenISP(nn.Module):
             thumb = F.interpolate(
                 x, size=(self.resize, self.resize), mode='bilinear',
                 align_corners=False)
+        gains = None
         if self.conv_wb is not None:
             gains = self.conv_wb.gains(thumb)
-            x = x * gains[:, :, None, None]
             thumb = thumb * gains[:, :, None, None]
         if self.conv_cc is not None:
-            x = apply_color_matrix(x, self.conv_cc.matrices(thumb))
+            m = self.conv_cc.matrices(thumb)
+            if gains is not None:
+                # M @ diag(g): one pass over the full-resolution image.
+                m = m * gains[:, None, :]
+            x = apply_color_matrix(x, m)
+        elif gains is not None:
+            x = x * gains[:, :, None, None]
         if self.enhance is not None:
             x = self.enhance(x)
         return x
@@ -222,6 +264,41 @@ class GenISP(nn.Module):
             if isinstance(images, Tensor):
                 return self.forward_batch(images)
             return map_by_shape(self.forward_batch, images)
+
+
+def genisp_reference(isp: GenISP, images: Images) -> List[Tensor]:
+    """The plain, layer-by-layer definition of a :class:`GenISP`, with its
+    weights, one image at a time, as published reproductions write it: a
+    Python loop over images, each encoder resizing its own input, white
+    balance and colour correction as separate full-resolution passes, the
+    shallow ConvNet as its ``nn.Sequential``.
+
+    ``isp(images)`` computes the same function (up to float rounding); the
+    tests check that, and ``tools/benchmark.py`` times both.
+
+    Args:
+        isp: the module whose weights and switches are used.
+        images: ``(N, 3, H, W)`` or a list of ``(3, H_i, W_i)``.
+
+    Returns:
+        a list of ``(3, H_i, W_i)`` float32 outputs.
+    """
+    size = (isp.resize, isp.resize)
+    out = []
+    for img in images:
+        x = img[None].float()
+        if isp.conv_wb is not None:
+            thumb = F.interpolate(x, size=size, mode='bilinear',
+                                  align_corners=False)
+            x = x * isp.conv_wb.gains(thumb)[:, :, None, None]
+        if isp.conv_cc is not None:
+            thumb = F.interpolate(x, size=size, mode='bilinear',
+                                  align_corners=False)
+            x = apply_color_matrix(x, isp.conv_cc.matrices(thumb))
+        if isp.enhance is not None:
+            x = isp.enhance.body(x)
+        out.append(x[0])
+    return out
 
 
 def map_by_shape(fn, images: Sequence[Tensor]) -> List[Tensor]:

@@ -8,6 +8,13 @@ display orientation, at full resolution). The returned image covers exactly
 that area, scaled by ``scale`` (0.5 for packed Bayer modes, where each pixel
 is one 2x2 CFA tile; 1.0 for LibRaw's full-resolution processing). A point
 ``u`` of the annotated area lands at ``u * scale + offset`` in the image.
+
+Speed (``tools/benchmark.py``, ``docs/benchmark.md``): black/white levels,
+green averaging and the colour matrix are one affine map per pixel, applied
+by OpenCV's ``cv2.transform`` (numpy's ``(N, 4) @ (4, 3)`` matmul, which
+:func:`~genisp_mmdet.raw.bayer.planes_to_linear` uses, is many times
+slower on a 20-megapixel file), and the cache stores the final float32
+image, so that a hit is one file read.
 """
 from __future__ import annotations
 
@@ -16,14 +23,17 @@ import warnings
 from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
+import cv2
 import numpy as np
 
 from .bayer import (MODES, PACK_SCALE, RawDecodeError, RawFrame, frame_planes,
-                    planes_to_linear, read_raw, rotate_to_display,
-                    _FLIP_TO_ROT90)
+                    read_raw, rotate_to_display, _FLIP_TO_ROT90)
 from .cache import ArrayCache, cache_key
 
 LOADER_MODES = MODES + ('rawpy', )
+# Bumped whenever what a cache entry holds changes: version 1 held packed
+# uint16 planes, version 2 the final image of each mode.
+CACHE_VERSION = 2
 
 # rawpy.postprocess arguments of the ``rawpy`` mode on top of LibRaw's own
 # defaults (AHD demosaicing, daylight white balance, auto brightness, sRGB,
@@ -84,6 +94,72 @@ def _postprocess(path: str, frame: RawFrame, params: dict) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(sensor, k) if k else sensor)
 
 
+def linear_affine(black: np.ndarray, white: np.ndarray,
+                  matrix: Optional[np.ndarray]) -> np.ndarray:
+    """The per-pixel affine map of
+    :func:`~genisp_mmdet.raw.bayer.planes_to_linear` as one ``(3, 5)``
+    matrix ``[A | b]``: ``out = A @ (R, G1, G2, B) + b``.
+
+    Args:
+        black, white: ``(4,)`` levels of R, G1, G2, B.
+        matrix: ``(3, 3)`` camera RGB -> output, or None for camera RGB.
+
+    Returns:
+        ``(3, 5)`` float64.
+    """
+    scale = 1.0 / (np.asarray(white, np.float64) -
+                   np.asarray(black, np.float64))
+    # camera RGB = S @ planes + s0, S averaging the greens.
+    s = np.zeros((3, 4))
+    s[0, 0] = scale[0]
+    s[1, 1] = 0.5 * scale[1]
+    s[1, 2] = 0.5 * scale[2]
+    s[2, 3] = scale[3]
+    s0 = -s @ np.asarray(black, np.float64)
+    m = np.eye(3) if matrix is None else np.asarray(matrix, np.float64)
+    return np.concatenate([m @ s, (m @ s0)[:, None]], axis=1)
+
+
+def planes_to_linear_fast(planes: np.ndarray, black: np.ndarray,
+                          white: np.ndarray,
+                          matrix: Optional[np.ndarray]) -> np.ndarray:
+    """:func:`~genisp_mmdet.raw.bayer.planes_to_linear`, the same function,
+    computed by ``cv2.transform`` (one SIMD pass, no ``(N, 4)`` float
+    temporaries besides the input's float32 copy).
+
+    Args:
+        planes: ``(h, w, 4)`` uint16 R, G1, G2, B.
+        black, white: ``(4,)`` levels of R, G1, G2, B.
+        matrix: ``(3, 3)`` camera RGB -> output, or None for camera RGB.
+
+    Returns:
+        ``(h, w, 3)`` float32, as :func:`planes_to_linear` (equal up to
+        float32 rounding).
+    """
+    h, w, _ = planes.shape
+    out = cv2.transform(planes.astype(np.float32),
+                        linear_affine(black, white, matrix))
+    return out.reshape(h, w, 3)
+
+
+def _xyz_matrix(path: str, meta: dict,
+                allow_identity_matrix: bool) -> Optional[np.ndarray]:
+    """The camera -> XYZ matrix of a decoded file (None: identity, with a
+    warning, if allowed); marks the identity in ``meta``."""
+    if meta['cam_to_xyz'] is not None:
+        return np.asarray(meta['cam_to_xyz'])
+    if not allow_identity_matrix:
+        raise RawDecodeError(
+            path, 'no colour matrix (rgb_xyz_matrix, DNG ColorMatrix '
+            'and color_matrix are all absent or zero): cannot '
+            'convert to XYZ; set allow_identity_matrix=True to use '
+            'camera RGB as XYZ')
+    warnings.warn(f'{path}: no colour matrix; camera RGB is used as '
+                  'XYZ (allow_identity_matrix=True)')
+    meta['matrix_source'] = 'identity'
+    return None
+
+
 def load_raw_image(path,
                    mode: str = 'xyz',
                    annotated_size: Optional[Sequence[int]] = None,
@@ -104,7 +180,8 @@ def load_raw_image(path,
         allow_identity_matrix: see :func:`~genisp_mmdet.raw.bayer.develop`.
         rawpy_params: ``rawpy.postprocess`` arguments for ``'rawpy'`` mode
             (default :data:`DEFAULT_RAWPY_PARAMS`).
-        cache_dir: if set, decoded arrays are cached there.
+        cache_dir: if set, the returned array is cached there (keyed by
+            the file and these settings): a hit reads one file.
         raw_bytes: the file's content if already read (no caching then).
 
     Raises:
@@ -119,14 +196,16 @@ def load_raw_image(path,
     key = None
     if cache is not None:
         try:
+            # The entry is the mode's final array (xyz and camera_rgb
+            # images differ, so the mode is part of the key).
             key = cache_key(
                 path,
                 dict(
-                    stage='rawpy' if mode == 'rawpy' else 'planes',
+                    stage=mode,
                     annotated_size=(None if annotated_size is None else
                                     [int(v) for v in annotated_size]),
                     rawpy_params=params if mode == 'rawpy' else None,
-                    version=1))
+                    version=CACHE_VERSION))
         except FileNotFoundError:
             raise RawDecodeError(path, 'file not found') from None
         hit = cache.get(key)
@@ -135,6 +214,8 @@ def load_raw_image(path,
 
     if hit is not None:
         arr, meta = hit
+        if mode == 'xyz':  # same error or warning as when decoding
+            _xyz_matrix(path, meta, allow_identity_matrix)
     else:
         frame = read_raw(path, annotated_size, raw_bytes=raw_bytes)
         meta = _frame_meta(frame)
@@ -144,8 +225,13 @@ def load_raw_image(path,
                     f"{path}: mode 'rawpy' needs a local file")
             arr = _postprocess(path, frame, params)
         else:
-            arr, black, white = frame_planes(frame)
+            planes, black, white = frame_planes(frame)
             meta.update(plane_black=black.tolist(), plane_white=white.tolist())
+            matrix = (_xyz_matrix(path, meta, allow_identity_matrix)
+                      if mode == 'xyz' else None)
+            arr = rotate_to_display(
+                planes_to_linear_fast(planes, black, white, matrix),
+                meta['flip'])
         if cache is not None:
             cache.put(key, arr, meta)
 
@@ -156,27 +242,10 @@ def load_raw_image(path,
         scale = (img.shape[1] / shape[1], img.shape[0] / shape[0])
         return RawImage(img, scale, (0.0, 0.0), shape, meta)
 
-    matrix = None
-    if mode == 'xyz':
-        if meta['cam_to_xyz'] is None:
-            if not allow_identity_matrix:
-                raise RawDecodeError(
-                    path, 'no colour matrix (rgb_xyz_matrix, DNG ColorMatrix '
-                    'and color_matrix are all absent or zero): cannot '
-                    'convert to XYZ; set allow_identity_matrix=True to use '
-                    'camera RGB as XYZ')
-            warnings.warn(f'{path}: no colour matrix; camera RGB is used as '
-                          'XYZ (allow_identity_matrix=True)')
-            meta['matrix_source'] = 'identity'
-        else:
-            matrix = np.asarray(meta['cam_to_xyz'])
-    img = planes_to_linear(arr, np.asarray(meta['plane_black']),
-                           np.asarray(meta['plane_white']), matrix)
-    img = rotate_to_display(img, meta['flip'])
     ox, oy = meta['offset']
     if meta['flip'] in (5, 6):
         ox, oy = oy, ox
-    return RawImage(img, (PACK_SCALE, PACK_SCALE),
+    return RawImage(arr, (PACK_SCALE, PACK_SCALE),
                     (ox * PACK_SCALE, oy * PACK_SCALE), shape, meta)
 
 
