@@ -51,6 +51,8 @@ TRAINED = ('genisp', 'genisp_no_wb', 'genisp_no_cc', 'genisp_no_enhance',
 FIXED = ('raw_naive', 'rawpy_isp', 'classic_isp')
 README_START = '<!-- synthetic-benchmark:start -->'
 README_END = '<!-- synthetic-benchmark:end -->'
+DEMO_START = '<!-- demo-output:start -->'
+DEMO_END = '<!-- demo-output:end -->'
 
 
 @dataclass
@@ -323,17 +325,67 @@ def goals(rows: List[dict]) -> List[str]:
     return out
 
 
-def update_readme(table: str) -> None:
+def update_readme(table: str, start: str = README_START,
+                  end: str = README_END) -> None:
+    """Replace what README.md holds between the markers ``start`` and
+    ``end``."""
     path = osp.join(REPO, 'README.md')
     with open(path) as f:
         text = f.read()
-    if README_START not in text or README_END not in text:
-        log('README.md has no results markers; table not inserted')
+    if start not in text or end not in text:
+        log(f'README.md has no {start} marker; nothing inserted')
         return
-    head, rest = text.split(README_START, 1)
-    _, tail = rest.split(README_END, 1)
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
     with open(path, 'w') as f:
-        f.write(f'{head}{README_START}\n{table}\n{README_END}{tail}')
+        f.write(f'{head}{start}\n{table}\n{end}{tail}')
+
+
+def peak_child_rss_gb() -> float:
+    """Largest peak resident memory of any finished child process (the
+    training or testing run, with its dataloader workers counted
+    separately), in GB."""
+    import resource
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6
+
+
+def publish_demo(plan: Plan, minutes: float) -> None:
+    """Put a finished demo's table, time and memory in README.md and its
+    figure in results/ (``tools/study.py demo --update-readme``)."""
+    import shutil
+    with open(f'{plan.work_root}/demo.md') as f:
+        table = f.read().strip()
+    os.makedirs(osp.join(REPO, 'results'), exist_ok=True)
+    shutil.copy(f'{plan.work_root}/demo_examples.png',
+                osp.join(REPO, 'results', 'demo_examples.png'))
+    info = dict(minutes=round(minutes, 1),
+                peak_process_rss_gb=round(peak_child_rss_gb(), 2),
+                cpu=platform_cpu(), cores=os.cpu_count(),
+                commit=commit_id(),
+                date=datetime.datetime.now().isoformat(timespec='seconds'))
+    with open(osp.join(REPO, 'results', 'demo_run.json'), 'w') as f:
+        json.dump(info, f, indent=2)
+    update_readme(
+        f'Measured by `python tools/study.py demo --update-readme` '
+        f'(commit {info["commit"]}, {info["date"][:10]}, {info["cores"]} '
+        f'cores, {info["cpu"]}): {info["minutes"]} minutes from data '
+        f'generation to the figure, largest process peak RSS '
+        f'{info["peak_process_rss_gb"]} GB '
+        '([results/demo_run.json](results/demo_run.json)).\n\n' + table +
+        '\n\n![demo](results/demo_examples.png)', DEMO_START, DEMO_END)
+    log('README.md demo section and results/demo_examples.png updated')
+
+
+def platform_cpu() -> str:
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or 'unknown CPU'
 
 
 def figure_examples(plan: Plan, out_path: str, indices=(3, 11, 27)) -> None:
@@ -567,6 +619,10 @@ def main():
                         help='demo/reproduce: GenISP training epochs')
     parser.add_argument('--data-root', help='where the data is generated')
     parser.add_argument('--work-root', help='where runs and rows go')
+    parser.add_argument(
+        '--update-readme', action='store_true',
+        help='demo: also put its table, time and memory in README.md and '
+        'its figure in results/ (reproduce always updates both)')
     args = parser.parse_args()
     os.chdir(REPO)
     start = time.time()
@@ -590,6 +646,8 @@ def main():
             stage_evaluate(plan)
         results = 'results' if plan.name == 'reproduce' else plan.work_root
         stage_report(plan, results, readme=plan.name == 'reproduce')
+        if plan.name == 'demo' and args.update_readme:
+            publish_demo(plan, (time.time() - start) / 60)
     log(f'{args.command} finished in {(time.time() - start) / 60:.1f} min')
 
 

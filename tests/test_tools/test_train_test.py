@@ -15,13 +15,9 @@ from mmdet.registry import MODELS
 
 import genisp_mmdet  # noqa: F401
 from genisp_mmdet.utils import load_checkpoint_safely
-from ..helpers import REPO, make_raw_dataset, write_config
+from ..helpers import (DETECTORS, REPO, detector_checkpoint, make_raw_dataset,
+                       write_config)
 
-DETECTORS = {
-    'retinanet': 'configs/genisp_retinanet_raw.py',
-    'fcos': 'configs/genisp_fcos_raw.py',
-    'faster-rcnn': 'configs/genisp_faster-rcnn_raw.py',
-}
 # Untrained detectors score below the default threshold of 0.05: keep all
 # boxes so that COCO evaluation has predictions to match.
 KEEP_ALL = {
@@ -29,16 +25,27 @@ KEEP_ALL = {
     'fcos': 'model = dict(test_cfg=dict(score_thr=0.0))\n',
     'faster-rcnn': 'model = dict(test_cfg=dict(rcnn=dict(score_thr=0.0)))\n',
 }
-# No random flips: runs must be reproducible for the resume comparison.
-NO_FLIP = '''
+# Small and fast: 32x32 thumbnails for the ISP's global branches, images
+# at 128x96. No random flips: runs must be reproducible for the resume
+# comparison.
+SMALL = """
+model = dict(data_preprocessor=dict(isp=dict(type='GenISP', resize=32)))
 train_pipeline = [
     dict(type='LoadRawImageFromFile', mode='xyz'),
     dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale=(320, 240), keep_ratio=True),
+    dict(type='Resize', scale=(128, 96), keep_ratio=True),
+    dict(type='PackDetInputs', meta_keys={{_base_.meta_keys}})
+]
+test_pipeline = [
+    dict(type='LoadRawImageFromFile', mode='xyz'),
+    dict(type='Resize', scale=(128, 96), keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
     dict(type='PackDetInputs', meta_keys={{_base_.meta_keys}})
 ]
 train_dataloader['dataset']['pipeline'] = train_pipeline
-'''
+val_dataloader['dataset']['pipeline'] = test_pipeline
+test_dataloader = val_dataloader
+"""
 
 
 def run_tool(*args, cwd=None):
@@ -46,21 +53,6 @@ def run_tool(*args, cwd=None):
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
-
-
-def detector_checkpoint(config, path):
-    """A plain (stock mmdet) detector checkpoint of the config's detector,
-    as load_from would get from mmdet's model zoo."""
-    cfg = Config.fromfile(os.path.join(REPO, config))
-    init_default_scope('mmdet')
-    plain = cfg.model.copy()
-    plain['type'] = plain.pop('detector')
-    plain['data_preprocessor'] = dict(type='DetDataPreprocessor')
-    torch.manual_seed(1)
-    model = MODELS.build(plain)
-    model.init_weights()
-    torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
-    return model.state_dict()
 
 
 @pytest.fixture(scope='module')
@@ -79,7 +71,7 @@ def test_train_freezes_detector_and_trains_isp(tiny, tmp_path):
     cfg = write_config(tmp_path / 'user_config.py',
                        os.path.join(REPO, DETECTORS['retinanet']),
                        str(tiny), load_from=str(tmp_path / 'det.pth'),
-                       max_epochs=2)
+                       max_epochs=2, extra=SMALL)
     work_dir = tmp_path / 'work'
     # Run from outside the repository: the plug-in comes in through
     # custom_imports, not through the current directory.
@@ -109,7 +101,7 @@ def test_swap_detector_train_and_test(tiny, tmp_path, name):
     cfg = write_config(tmp_path / 'cfg.py',
                        os.path.join(REPO, DETECTORS[name]), str(tiny),
                        load_from=str(tmp_path / 'det.pth'), max_epochs=1,
-                       extra='custom_hooks = []\n' + KEEP_ALL[name])
+                       extra=SMALL + 'custom_hooks = []\n' + KEEP_ALL[name])
     work_dir = tmp_path / 'work'
     run_tool('tools/train.py', str(cfg), '--work-dir', str(work_dir),
              '--cfg-options', 'train_cfg.val_interval=10')
@@ -128,7 +120,7 @@ def test_resume_restores_isp_and_optimizer(tiny, tmp_path):
     detector_checkpoint(DETECTORS['retinanet'], tmp_path / 'det.pth')
     args = dict(base=os.path.join(REPO, DETECTORS['retinanet']),
                 data_root=str(tiny), load_from=str(tmp_path / 'det.pth'),
-                extra=NO_FLIP + 'custom_hooks = []\n')
+                extra=SMALL + 'custom_hooks = []\n')
     straight = write_config(tmp_path / 'straight.py', max_epochs=2, **args)
     run_tool('tools/train.py', str(straight), '--work-dir',
              str(tmp_path / 'a'))
