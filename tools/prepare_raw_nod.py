@@ -51,8 +51,8 @@ def parse_args(argv=None):
                    'files)')
     p.add_argument('--cache-dir',
                    help='decode every image into this cache (the '
-                   'cache_dir of LoadRawImageFromFile; the packed planes '
-                   'that its xyz and camera_rgb modes share)')
+                   'cache_dir of LoadRawImageFromFile, mode xyz: the final '
+                   'float32 image, about 60 MB per Sony file)')
     p.add_argument('--workers', type=int, default=1,
                    help='parallel decoding processes (default %(default)s)')
     p.add_argument('--no-decode', action='store_true',
