@@ -514,7 +514,7 @@ def reproduce_plan() -> Plan:
         train=list(TRAINED),
         epochs=4,
         milestones=[3],
-        exposures=[0.003, 0.01, 0.03, 0.1, 0.3])
+        exposures=[0.03, 0.1, 0.2, 0.35, 0.5, 1.0])
     rows = [row('well_lit_srgb', d, 'srgb') for d in DETECTORS]
     for cam in plan.cameras:
         rows += [row(m, 'retinanet', cam) for m in FIXED + ('genisp',

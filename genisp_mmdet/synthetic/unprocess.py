@@ -131,9 +131,19 @@ class Capture:
 @dataclass(frozen=True)
 class CaptureRanges:
     """Ranges the capture settings are sampled from (each log-uniform,
-    except temperature: uniform in mired, 1e6 / K, as perceived)."""
-    exposure: Tuple[float, float] = (0.01, 0.1)
-    iso: Tuple[float, float] = (3200, 25600)
+    except temperature: uniform in mired, 1e6 / K, as perceived).
+
+    The defaults (:data:`NIGHT`) set the light that reaches the sensor: a
+    frame brightened to a normal exposure has shot-noise variance
+    ``shot(ISO) / exposure``, which depends only on the photons collected.
+    For camera A (Sony RX100 VII-like, 2.4 um pixels) that spans
+    1.2e-3 to 2.3e-2, the noisy half of Brooks et al.'s range of real
+    low-light captures ([1e-4, 1.2e-2]) and up to twice its upper end,
+    i.e. about 8 to 160 photoelectrons at mid-grey; the larger pixels of
+    cameras B and C collect 5-6 times more. docs/synthetic_data.md gives
+    the measurements behind this choice."""
+    exposure: Tuple[float, float] = (0.2, 0.5)
+    iso: Tuple[float, float] = (400, 3200)
     temperature: Tuple[float, float] = (2500, 6500)
     noise: bool = True
 

@@ -11,9 +11,10 @@ import rawpy
 from pycocotools.coco import COCO
 
 from genisp_mmdet.raw import read_raw
-from genisp_mmdet.synthetic import (CAMERAS, CaptureRanges, SceneConfig,
-                                    annotation_path, generate_pretrain,
-                                    generate_raw_split, load_coco_source)
+from genisp_mmdet.synthetic import (CAMERAS, NIGHT, CaptureRanges,
+                                    SceneConfig, annotation_path,
+                                    generate_pretrain, generate_raw_split,
+                                    load_coco_source)
 
 CFG = SceneConfig(width=128, height=96)
 CAMS = ('SonyRX100M7', 'Canon5DIVGRBG')
@@ -110,8 +111,8 @@ def test_raw_files_read_by_libraw(out):
             for key in CAPTURE_FIELDS + ('shot_noise', 'read_noise',
                                          'xyz_scale', 'srgb_file_name'):
                 assert key in im
-            assert 0.01 <= im['exposure'] <= 0.1
-            assert 3200 <= im['iso'] <= 25600
+            assert NIGHT.exposure[0] <= im['exposure'] <= NIGHT.exposure[1]
+            assert NIGHT.iso[0] <= im['iso'] <= NIGHT.iso[1]
 
 
 def test_only_the_sensor_differs_between_cameras(out):

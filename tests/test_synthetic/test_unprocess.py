@@ -120,7 +120,8 @@ def test_capture_sampling():
     assert 0.4 < np.mean(exp < np.sqrt(0.001)) < 0.6
     assert all(3200 <= c.iso <= 25600 for c in caps)
     assert all(2500 <= c.temperature_k <= 6500 for c in caps)
-    fixed = CaptureRanges(exposure=(0.02, 0.02))
+    fixed = CaptureRanges(exposure=(0.02, 0.02), iso=ranges.iso,
+                          temperature=ranges.temperature)
     c0, c1 = fixed.sample(np.random.default_rng(1)), ranges.sample(
         np.random.default_rng(1))
     # A fixed exposure keeps the other draws of the same image.
