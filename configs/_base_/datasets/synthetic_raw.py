@@ -28,10 +28,14 @@ test_pipeline = [
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='PackDetInputs', meta_keys=meta_keys)
 ]
+# Workers are not persistent: training and validation alternate, and idle
+# persistent workers of the other loader would hold their memory (measured
+# by tools/benchmark.py: demo_peak_rss_gb); starting two workers costs
+# about a second per epoch.
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,
-    persistent_workers=True,
+    persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     batch_sampler=dict(type='AspectRatioBatchSampler'),
     dataset=dict(
@@ -46,7 +50,7 @@ train_dataloader = dict(
 val_dataloader = dict(
     batch_size=8,
     num_workers=2,
-    persistent_workers=True,
+    persistent_workers=False,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
@@ -61,7 +65,7 @@ val_dataloader = dict(
 test_dataloader = dict(
     batch_size=8,
     num_workers=2,
-    persistent_workers=True,
+    persistent_workers=False,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
