@@ -287,6 +287,31 @@ def pack_planes(mosaic: np.ndarray, pattern: str) -> np.ndarray:
                     -1)
 
 
+def linear_affine(black: np.ndarray, white: np.ndarray,
+                  matrix: Optional[np.ndarray]) -> np.ndarray:
+    """The per-pixel affine map of :func:`planes_to_linear` as one
+    ``(3, 5)`` matrix ``[A | b]``: ``out = A @ (R, G1, G2, B) + b``.
+
+    Args:
+        black, white: ``(4,)`` levels of R, G1, G2, B.
+        matrix: ``(3, 3)`` camera RGB -> output, or None for camera RGB.
+
+    Returns:
+        ``(3, 5)`` float64.
+    """
+    scale = 1.0 / (np.asarray(white, np.float64) -
+                   np.asarray(black, np.float64))
+    # camera RGB = S @ planes + s0, S averaging the greens.
+    s = np.zeros((3, 4))
+    s[0, 0] = scale[0]
+    s[1, 1] = 0.5 * scale[1]
+    s[1, 2] = 0.5 * scale[2]
+    s[2, 3] = scale[3]
+    s0 = -s @ np.asarray(black, np.float64)
+    m = np.eye(3) if matrix is None else np.asarray(matrix, np.float64)
+    return np.concatenate([m @ s, (m @ s0)[:, None]], axis=1)
+
+
 def planes_to_linear(planes: np.ndarray, black: np.ndarray,
                      white: np.ndarray, matrix: Optional[np.ndarray]
                      ) -> np.ndarray:
@@ -303,17 +328,8 @@ def planes_to_linear(planes: np.ndarray, black: np.ndarray,
         below 0 (noise under the black level) are kept, not clipped, so
         that the mean of a dark region stays unbiased.
     """
-    scale = 1.0 / (np.asarray(white, np.float64) - np.asarray(black, np.float64))
-    # camera RGB = S @ planes + s0, S averaging the greens.
-    s = np.zeros((3, 4))
-    s[0, 0] = scale[0]
-    s[1, 1] = 0.5 * scale[1]
-    s[1, 2] = 0.5 * scale[2]
-    s[2, 3] = scale[3]
-    s0 = -s @ np.asarray(black, np.float64)
-    m = np.eye(3) if matrix is None else np.asarray(matrix, np.float64)
-    a = (m @ s).astype(np.float32)  # (3, 4)
-    b = (m @ s0).astype(np.float32)  # (3,)
+    affine = linear_affine(black, white, matrix).astype(np.float32)
+    a, b = affine[:, :4], affine[:, 4]  # (3, 4), (3,)
     h, w, _ = planes.shape
     out = planes.reshape(-1, 4).astype(np.float32) @ a.T
     out += b

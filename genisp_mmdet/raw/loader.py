@@ -27,7 +27,8 @@ import cv2
 import numpy as np
 
 from .bayer import (MODES, PACK_SCALE, RawDecodeError, RawFrame, frame_planes,
-                    read_raw, rotate_to_display, _FLIP_TO_ROT90)
+                    linear_affine, read_raw, rotate_to_display,
+                    _FLIP_TO_ROT90)
 from .cache import ArrayCache, cache_key
 
 LOADER_MODES = MODES + ('rawpy', )
@@ -92,32 +93,6 @@ def _postprocess(path: str, frame: RawFrame, params: dict) -> np.ndarray:
     sensor = sensor[round(y0 * fy):round((y0 + h) * fy),
                     round(x0 * fx):round((x0 + w) * fx)]
     return np.ascontiguousarray(np.rot90(sensor, k) if k else sensor)
-
-
-def linear_affine(black: np.ndarray, white: np.ndarray,
-                  matrix: Optional[np.ndarray]) -> np.ndarray:
-    """The per-pixel affine map of
-    :func:`~genisp_mmdet.raw.bayer.planes_to_linear` as one ``(3, 5)``
-    matrix ``[A | b]``: ``out = A @ (R, G1, G2, B) + b``.
-
-    Args:
-        black, white: ``(4,)`` levels of R, G1, G2, B.
-        matrix: ``(3, 3)`` camera RGB -> output, or None for camera RGB.
-
-    Returns:
-        ``(3, 5)`` float64.
-    """
-    scale = 1.0 / (np.asarray(white, np.float64) -
-                   np.asarray(black, np.float64))
-    # camera RGB = S @ planes + s0, S averaging the greens.
-    s = np.zeros((3, 4))
-    s[0, 0] = scale[0]
-    s[1, 1] = 0.5 * scale[1]
-    s[1, 2] = 0.5 * scale[2]
-    s[2, 3] = scale[3]
-    s0 = -s @ np.asarray(black, np.float64)
-    m = np.eye(3) if matrix is None else np.asarray(matrix, np.float64)
-    return np.concatenate([m @ s, (m @ s0)[:, None]], axis=1)
 
 
 def planes_to_linear_fast(planes: np.ndarray, black: np.ndarray,
