@@ -76,6 +76,7 @@ import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
+from genisp_mmdet.utils.provenance import commit_id, cpu_model  # noqa: E402
 PY = sys.executable
 TRAIN_CONFIG = 'configs/genisp_retinanet_raw.py'
 DETECTOR_CONFIG = ('configs/raw_nod/'
@@ -142,17 +143,6 @@ def log(msg: str) -> None:
 
 
 # ------------------------------------------------------------- machine
-def cpu_model() -> str:
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or 'unknown'
-
-
 def machine_info(device: str) -> dict:
     """CPU, cores, torch threads, memory, GPU and library versions."""
     import cv2
@@ -198,20 +188,6 @@ def sig(x: float, digits: int = 4) -> float:
 
 def load_average() -> List[float]:
     return [round(v, 2) for v in os.getloadavg()]
-
-
-def commit_id() -> str:
-    try:
-        rev = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
-                             cwd=REPO, capture_output=True, text=True,
-                             check=True).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--',
-                                'genisp_mmdet', 'configs', 'tools'],
-                               cwd=REPO, capture_output=True,
-                               text=True).stdout.strip()
-        return rev + ('-dirty' if dirty else '')
-    except (OSError, subprocess.CalledProcessError):
-        return 'unknown'
 
 
 # -------------------------------------------------------------- timing
@@ -1153,7 +1129,7 @@ def run_benchmark(s: Settings, work: str, device: str = 'cpu',
         wall_time_s=round(time.time() - start, 1),
         command=command,
         date=datetime.datetime.now().isoformat(timespec='seconds'),
-        commit=commit_id())
+        commit=commit_id(REPO))
     return result
 
 

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)
+from genisp_mmdet.utils.provenance import commit_id, cpu_model  # noqa: E402
 PY = sys.executable
 CAMERA_A, CAMERA_B, CAMERA_C = 'SonyRX100M7', 'NikonD750', 'Canon5DIVGRBG'
 DETECTORS = ('retinanet', 'fcos', 'faster-rcnn')
@@ -72,20 +74,6 @@ class Plan:
 
 def log(msg: str) -> None:
     print(f'[{datetime.datetime.now():%H:%M:%S}] {msg}', flush=True)
-
-
-def commit_id() -> str:
-    try:
-        rev = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
-                             cwd=REPO, capture_output=True, text=True,
-                             check=True).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--',
-                                'genisp_mmdet', 'configs', 'tools'],
-                               cwd=REPO, capture_output=True,
-                               text=True).stdout.strip()
-        return rev + ('-dirty' if dirty else '')
-    except (OSError, subprocess.CalledProcessError):
-        return 'unknown'
 
 
 def run(cmd: List[str], log_path: str) -> None:
@@ -252,7 +240,7 @@ def stage_evaluate(plan: Plan) -> None:
             command=shlex.join(
                 [osp.relpath(c, REPO) if c.startswith(REPO) else c
                  for c in ['python'] + cmd[1:]]),
-            commit=commit_id(),
+            commit=commit_id(REPO),
             date=datetime.datetime.now().isoformat(timespec='seconds'))
         os.makedirs(osp.dirname(row_path(plan, r)), exist_ok=True)
         with open(row_path(plan, r), 'w') as f:
@@ -360,8 +348,8 @@ def publish_demo(plan: Plan, minutes: float) -> None:
                 osp.join(REPO, 'results', 'demo_examples.png'))
     info = dict(minutes=round(minutes, 1),
                 peak_process_rss_gb=round(peak_child_rss_gb(), 2),
-                cpu=platform_cpu(), cores=os.cpu_count(),
-                commit=commit_id(),
+                cpu=cpu_model(), cores=os.cpu_count(),
+                commit=commit_id(REPO),
                 date=datetime.datetime.now().isoformat(timespec='seconds'))
     with open(osp.join(REPO, 'results', 'demo_run.json'), 'w') as f:
         json.dump(info, f, indent=2)
@@ -374,18 +362,6 @@ def publish_demo(plan: Plan, minutes: float) -> None:
         '([results/demo_run.json](results/demo_run.json)).\n\n' + table +
         '\n\n![demo](results/demo_examples.png)', DEMO_START, DEMO_END)
     log('README.md demo section and results/demo_examples.png updated')
-
-
-def platform_cpu() -> str:
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-    return platform.processor() or 'unknown CPU'
 
 
 def figure_examples(plan: Plan, out_path: str, indices=(3, 11, 27)) -> None:
@@ -585,7 +561,7 @@ def stage_pretrain(detectors) -> None:
             well_lit_val_AP50=round(m['coco/bbox_mAP_50'], 4),
             evaluated_on='data/synthetic/annotations/srgb_pretrain_val.json',
             command=shlex.join(['python'] + cmd[1:]),
-            commit=commit_id(),
+            commit=commit_id(REPO),
             date=datetime.datetime.now().isoformat(timespec='seconds'))
         with open(manifest_path, 'w') as f:
             json.dump(manifest, f, indent=2)
