@@ -525,7 +525,19 @@ def export_detector(src: str, dst: str, config: str) -> None:
     torch.save({'state_dict': state, 'meta': meta}, dst)
 
 
-def stage_pretrain(detectors) -> None:
+def pretrain_options(epochs: Optional[int]) -> Dict[str, object]:
+    """A shorter (or longer) cosine schedule than the config's."""
+    if not epochs:
+        return {}
+    return {
+        'train_cfg.max_epochs': epochs,
+        'train_cfg.val_interval': min(2, epochs),
+        'param_scheduler.1.end': epochs,
+        'param_scheduler.1.T_max': epochs,
+    }
+
+
+def stage_pretrain(detectors, epochs: Optional[int] = None) -> None:
     work = 'work_dirs/pretrain'
     if not osp.exists('data/synthetic/annotations/srgb_pretrain_val.json'):
         run([PY, 'tools/make_synthetic_raw.py', '--out', 'data/synthetic',
@@ -539,8 +551,9 @@ def stage_pretrain(detectors) -> None:
     for det in detectors:
         config = PRETRAIN_CONFIG.format(det=det)
         work_dir = f'{work}/{det}'
-        run([PY, 'tools/train.py', config, '--work-dir', work_dir,
-             '--resume'], f'{work}/logs/train_{det}.log')
+        train_cmd = [PY, 'tools/train.py', config, '--work-dir', work_dir,
+                     '--resume'] + cfg_options(pretrain_options(epochs))
+        run(train_cmd, f'{work}/logs/train_{det}.log')
         with open(f'{work_dir}/last_checkpoint') as f:
             last = f.read().strip()
         dst = SHIPPED.format(det=det)
@@ -560,12 +573,19 @@ def stage_pretrain(detectors) -> None:
             well_lit_val_AP=round(m['coco/bbox_mAP'], 4),
             well_lit_val_AP50=round(m['coco/bbox_mAP_50'], 4),
             evaluated_on='data/synthetic/annotations/srgb_pretrain_val.json',
+            epochs=ckpt_epoch(last),
+            train_command=shlex.join(['python'] + train_cmd[1:]),
             command=shlex.join(['python'] + cmd[1:]),
             commit=commit_id(REPO),
             date=datetime.datetime.now().isoformat(timespec='seconds'))
         with open(manifest_path, 'w') as f:
             json.dump(manifest, f, indent=2)
         log(f'{dst}: well-lit val AP {m["coco/bbox_mAP"]:.3f}')
+
+
+def ckpt_epoch(path: str) -> Optional[int]:
+    from genisp_mmdet.utils import load_checkpoint_safely
+    return load_checkpoint_safely(path)['meta'].get('epoch')
 
 
 def verify_checkpoints() -> None:
@@ -592,7 +612,8 @@ def main():
                         help='demo/reproduce: images per RAW split instead '
                         'of the plan\'s (use a new --work-root)')
     parser.add_argument('--epochs', type=int,
-                        help='demo/reproduce: GenISP training epochs')
+                        help='demo/reproduce: GenISP training epochs; '
+                        'pretrain: detector epochs (default: the config\'s)')
     parser.add_argument('--data-root', help='where the data is generated')
     parser.add_argument('--work-root', help='where runs and rows go')
     parser.add_argument(
@@ -603,7 +624,7 @@ def main():
     os.chdir(REPO)
     start = time.time()
     if args.command == 'pretrain':
-        stage_pretrain(args.detectors)
+        stage_pretrain(args.detectors, args.epochs)
     else:
         verify_checkpoints()
         plan = reproduce_plan() if args.command in (
