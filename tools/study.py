@@ -165,17 +165,34 @@ def train_options(plan: Plan) -> Dict[str, object]:
     return opts
 
 
-def stage_train(plan: Plan) -> None:
+def stage_train(plan: Plan) -> List[str]:
+    trained = []
     for method in plan.train:
         work_dir = train_dir(plan, method)
         if osp.exists(f'{work_dir}/done'):
             continue
+        trained.append(method)
         config = METHOD_CONFIGS[method].format(det='retinanet')
         run([PY, 'tools/train.py', config, '--work-dir', work_dir,
              '--resume'] + cfg_options(train_options(plan)),
             f'{plan.work_root}/logs/train_{method}.log')
         best_checkpoint(plan, method)
         open(f'{work_dir}/done', 'w').close()
+    return trained
+
+
+def val_curve(plan: Plan, method: str) -> List[float]:
+    """Camera A val AP after each epoch of a training run (from mmengine's
+    scalars.json, over every resumed run of the work directory)."""
+    by_epoch = {}
+    for path in sorted(glob.glob(
+            f'{train_dir(plan, method)}/*/vis_data/scalars.json')):
+        with open(path) as f:
+            for line in f:
+                rec = json.loads(line)
+                if 'coco/bbox_mAP' in rec:
+                    by_epoch[rec['step']] = rec['coco/bbox_mAP']
+    return [by_epoch[k] for k in sorted(by_epoch)]
 
 
 # ------------------------------------------------------------- evaluate
@@ -219,7 +236,7 @@ def row_path(plan: Plan, r: dict) -> str:
     return f'{plan.work_root}/rows/{r["id"]}.json'
 
 
-def stage_evaluate(plan: Plan) -> None:
+def stage_evaluate(plan: Plan) -> int:
     todo = [r for r in plan.rows if not osp.exists(row_path(plan, r))]
     log(f'{len(plan.rows) - len(todo)} of {len(plan.rows)} rows done')
     for i, r in enumerate(todo, 1):
@@ -245,6 +262,7 @@ def stage_evaluate(plan: Plan) -> None:
         os.makedirs(osp.dirname(row_path(plan, r)), exist_ok=True)
         with open(row_path(plan, r), 'w') as f:
             json.dump(result, f, indent=2)
+    return len(todo)
 
 
 def load_rows(plan: Plan) -> List[dict]:
@@ -364,6 +382,22 @@ def publish_demo(plan: Plan, minutes: float) -> None:
     log('README.md demo section and results/demo_examples.png updated')
 
 
+def record_run(plan: Plan, results_dir: str, did: dict,
+               minutes: float) -> None:
+    """What this invocation of ``reproduce`` ran and how long it took
+    (stages finished by an earlier invocation are skipped and not timed)."""
+    info = dict(minutes=round(minutes, 1), **did,
+                counts=plan.counts, epochs=plan.epochs,
+                peak_process_rss_gb=round(peak_child_rss_gb(), 2),
+                cpu=cpu_model(), cores=os.cpu_count(),
+                commit=commit_id(REPO),
+                date=datetime.datetime.now().isoformat(timespec='seconds'))
+    path = f'{results_dir}/{plan.name}_run.json'
+    with open(path, 'w') as f:
+        json.dump(info, f, indent=2)
+    log(f'wrote {osp.relpath(path, REPO)}')
+
+
 def figure_examples(plan: Plan, out_path: str, indices=(3, 11, 27)) -> None:
     """A few test images as LibRaw default, classic ISP, GenISP output and
     well-lit reference, with RetinaNet's detections drawn by mmdet."""
@@ -436,12 +470,38 @@ def figure_exposure(rows: List[dict], well: Optional[float],
     log(f'wrote {osp.relpath(out_path, REPO)}')
 
 
+def readme_block(plan: Plan, results_dir: str, table: str,
+                 lines: List[str]) -> str:
+    rel = osp.relpath(results_dir, REPO)
+    head = ''
+    run_json = f'{results_dir}/{plan.name}_run.json'
+    if osp.exists(run_json):
+        with open(run_json) as f:
+            info = json.load(f)
+        head = (f'Measured by `make reproduce` (commit {info["commit"]}, '
+                f'{info["date"][:10]}, {info["cores"]} cores, '
+                f'{info["cpu"]}): its last invocation took '
+                f'{info["minutes"]} minutes '
+                f'([{rel}/{plan.name}_run.json]({rel}/{plan.name}_run.json) '
+                'says which stages it ran).\n\n')
+    figures = (f'\n\n![examples]({rel}/synthetic_benchmark_examples.png)\n\n'
+               f'![AP against exposure]({rel}/ap_vs_exposure.png) '
+               f'([{rel}/ap_vs_exposure.json]({rel}/ap_vs_exposure.json))')
+    return (head + table + '\n\n' + '\n'.join(f'- {g}' for g in lines) +
+            figures)
+
+
 def stage_report(plan: Plan, results_dir: str, readme: bool) -> None:
     rows = load_rows(plan)
     main = [r for r in rows if r['exposure'] is None]
     exposure = [r for r in rows if r['exposure'] is not None]
     table = markdown_table(main)
     lines = goals(main)
+    for method in plan.train:
+        curve = val_curve(plan, method)
+        if curve:
+            lines.append(f'{method}: camera A val AP by epoch ' +
+                         ' -> '.join(f'{a:.3f}' for a in curve))
     os.makedirs(results_dir, exist_ok=True)
     name = 'synthetic_benchmark' if plan.name == 'reproduce' else 'demo'
     with open(f'{results_dir}/{name}.json', 'w') as f:
@@ -455,7 +515,7 @@ def stage_report(plan: Plan, results_dir: str, readme: bool) -> None:
         f.write(table + '\n\n' + '\n'.join(f'- {g}' for g in lines) + '\n')
     figure_examples(plan, f'{results_dir}/{name}_examples.png')
     if readme:
-        update_readme(table + '\n\n' + '\n'.join(f'- {g}' for g in lines))
+        update_readme(readme_block(plan, results_dir, table, lines))
     print('\n' + table + '\n')
     for g in lines:
         print(f'- {g}')
@@ -637,11 +697,20 @@ def main():
                                ] or [args.epochs]
         plan.data_root = args.data_root or plan.data_root
         plan.work_root = args.work_root or plan.work_root
+        did = {}
         if args.command != 'report':
+            t = time.time()
             stage_data(plan)
-            stage_train(plan)
-            stage_evaluate(plan)
+            did['data_minutes'] = round((time.time() - t) / 60, 1)
+            t = time.time()
+            did['trained'] = stage_train(plan)
+            did['train_minutes'] = round((time.time() - t) / 60, 1)
+            t = time.time()
+            did['rows_evaluated'] = stage_evaluate(plan)
+            did['evaluate_minutes'] = round((time.time() - t) / 60, 1)
         results = 'results' if plan.name == 'reproduce' else plan.work_root
+        if args.command == 'reproduce':
+            record_run(plan, results, did, (time.time() - start) / 60)
         stage_report(plan, results, readme=plan.name == 'reproduce')
         if plan.name == 'demo' and args.update_readme:
             publish_demo(plan, (time.time() - start) / 60)
