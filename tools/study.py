@@ -321,6 +321,11 @@ def goals(rows: List[dict]) -> List[str]:
                    'points against camera A (goal: no worse than -2)')
             if n is not None and n0 is not None:
                 msg += f'; genisp_no_cst {100 * (n - n0):+.1f}'
+            f = [a for a in (find(rows, m, camera=cam) for m in FIXED)
+                 if a is not None]
+            if f:  # the cameras differ in photons: compare on the camera too
+                msg += (f'; GenISP - best fixed ISP on {cam} '
+                        f'{100 * (g - max(f)):+.1f}')
             out.append(msg)
     for det in ('FCOS', 'Faster R-CNN'):
         g = find(rows, 'genisp', det)

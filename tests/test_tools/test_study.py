@@ -66,6 +66,7 @@ def test_goals_report_the_measured_gaps():
         _row('genisp', 'RetinaNet', B, 0.17, A),
         _row('genisp_no_cst', 'RetinaNet', A, 0.19, A),
         _row('genisp_no_cst', 'RetinaNet', B, 0.12, A),
+        _row('classic_isp', 'RetinaNet', B, 0.15),
         _row('rawpy_isp', 'FCOS', A, 0.05),
         _row('genisp', 'FCOS', A, 0.04, A),
     ]
@@ -74,7 +75,8 @@ def test_goals_report_the_measured_gaps():
     assert 'GenISP reaches 50% of the well-lit AP' in text
     assert 'GenISP - best fixed ISP: +10.0 AP points' in text
     assert (f'unseen camera {B}: GenISP -3.0 AP points against camera A '
-            '(goal: no worse than -2); genisp_no_cst -7.0') in text
+            '(goal: no worse than -2); genisp_no_cst -7.0; '
+            f'GenISP - best fixed ISP on {B} +2.0') in text
     assert 'unseen detector FCOS: GenISP - best fixed ISP -1.0' in text
     table = study.markdown_table(rows)
     assert table.count('\n') == len(rows) + 1
