@@ -14,4 +14,9 @@ model = dict(
     roi_head=dict(
         bbox_roi_extractor=dict(out_channels=64),
         bbox_head=dict(in_channels=64, fc_out_channels=256, num_classes=3)),
+    # fewer training proposals and RoIs than mmdet's R50 defaults (2000 /
+    # 1000 proposals, 512 RoIs per image): 3.5 -> 2.1 s per training step here
+    train_cfg=dict(
+        rpn_proposal=dict(nms_pre=1000, max_per_img=500),
+        rcnn=dict(sampler=dict(num=256))),
     test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)))
