@@ -25,8 +25,9 @@ import shlex
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
@@ -76,13 +77,21 @@ def log(msg: str) -> None:
     print(f'[{datetime.datetime.now():%H:%M:%S}] {msg}', flush=True)
 
 
+# How many training or evaluation commands run at once (--jobs); each gets
+# an equal share of the cores as its torch threads.
+JOBS = 1
+
+
 def run(cmd: List[str], log_path: str) -> None:
     """Run a command of this repository, its output to ``log_path``."""
     os.makedirs(osp.dirname(log_path), exist_ok=True)
     start = time.time()
     log(f'$ {shlex.join(cmd)}')
+    env = dict(os.environ)
+    if JOBS > 1:
+        env['OMP_NUM_THREADS'] = str(max(1, (os.cpu_count() or 1) // JOBS))
     with open(log_path, 'w') as f:
-        proc = subprocess.run(cmd, cwd=REPO, stdout=f,
+        proc = subprocess.run(cmd, cwd=REPO, stdout=f, env=env,
                               stderr=subprocess.STDOUT)
     if proc.returncode != 0:
         with open(log_path) as f:
@@ -91,6 +100,16 @@ def run(cmd: List[str], log_path: str) -> None:
                  f'full log: {log_path}')
     log(f'  done in {time.time() - start:.0f} s (log: '
         f'{osp.relpath(log_path, REPO)})')
+
+
+def run_all(tasks: List[Callable[[], object]]) -> List[object]:
+    """Call the tasks, ``JOBS`` at a time; the first failure stops the
+    study (the tasks already running finish)."""
+    if JOBS <= 1:
+        return [t() for t in tasks]
+    with ThreadPoolExecutor(JOBS) as pool:
+        futures = [pool.submit(t) for t in tasks]
+        return [f.result() for f in futures]
 
 
 def cfg_options(options: Dict[str, object]) -> List[str]:
@@ -166,19 +185,20 @@ def train_options(plan: Plan) -> Dict[str, object]:
 
 
 def stage_train(plan: Plan) -> List[str]:
-    trained = []
-    for method in plan.train:
+    todo = [m for m in plan.train
+            if not osp.exists(f'{train_dir(plan, m)}/done')]
+
+    def train(method: str) -> None:
         work_dir = train_dir(plan, method)
-        if osp.exists(f'{work_dir}/done'):
-            continue
-        trained.append(method)
         config = METHOD_CONFIGS[method].format(det='retinanet')
         run([PY, 'tools/train.py', config, '--work-dir', work_dir,
              '--resume'] + cfg_options(train_options(plan)),
             f'{plan.work_root}/logs/train_{method}.log')
         best_checkpoint(plan, method)
         open(f'{work_dir}/done', 'w').close()
-    return trained
+
+    run_all([lambda m=m: train(m) for m in todo])
+    return todo
 
 
 def val_curve(plan: Plan, method: str) -> List[float]:
@@ -239,7 +259,8 @@ def row_path(plan: Plan, r: dict) -> str:
 def stage_evaluate(plan: Plan) -> int:
     todo = [r for r in plan.rows if not osp.exists(row_path(plan, r))]
     log(f'{len(plan.rows) - len(todo)} of {len(plan.rows)} rows done')
-    for i, r in enumerate(todo, 1):
+
+    def evaluate(i: int, r: dict) -> None:
         metrics_json = f'{plan.work_root}/eval/{r["id"]}/metrics.json'
         cmd = row_command(plan, r, metrics_json)
         log(f'row {i}/{len(todo)}: {r["id"]}')
@@ -260,8 +281,12 @@ def stage_evaluate(plan: Plan) -> int:
             commit=commit_id(REPO),
             date=datetime.datetime.now().isoformat(timespec='seconds'))
         os.makedirs(osp.dirname(row_path(plan, r)), exist_ok=True)
-        with open(row_path(plan, r), 'w') as f:
+        with open(row_path(plan, r) + '.tmp', 'w') as f:
             json.dump(result, f, indent=2)
+        os.replace(row_path(plan, r) + '.tmp', row_path(plan, r))
+
+    run_all([lambda i=i, r=r: evaluate(i, r)
+             for i, r in enumerate(todo, 1)])
     return len(todo)
 
 
@@ -679,6 +704,10 @@ def main():
     parser.add_argument('--epochs', type=int,
                         help='demo/reproduce: GenISP training epochs; '
                         'pretrain: detector epochs (default: the config\'s)')
+    parser.add_argument(
+        '--jobs', type=int, default=1,
+        help='demo/reproduce: training and evaluation commands run at once, '
+        'the cores shared between them (2 on 2 cores hides start-up time)')
     parser.add_argument('--data-root', help='where the data is generated')
     parser.add_argument('--work-root', help='where runs and rows go')
     parser.add_argument(
@@ -687,6 +716,8 @@ def main():
         'its figure in results/ (reproduce always updates both)')
     args = parser.parse_args()
     os.chdir(REPO)
+    global JOBS
+    JOBS = args.jobs
     start = time.time()
     if args.command == 'pretrain':
         stage_pretrain(args.detectors, args.epochs)

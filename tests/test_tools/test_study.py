@@ -127,3 +127,23 @@ def test_verify_checkpoints_names_a_changed_file(tmp_path, monkeypatch):
     monkeypatch.setattr(study, 'REPO', str(tmp_path))
     with pytest.raises(SystemExit, match='det.pth: sha256'):
         study.verify_checkpoints()
+
+
+def test_run_all_keeps_order_and_stops_on_a_failure(monkeypatch, tmp_path):
+    monkeypatch.setattr(study, 'JOBS', 2)
+    assert study.run_all([lambda i=i: i * i for i in range(5)]) == [
+        0, 1, 4, 9, 16]
+    log = tmp_path / 'fail.log'
+    with pytest.raises(SystemExit, match='failed'):
+        study.run_all([
+            lambda: study.run([sys.executable, '-c', 'pass'],
+                              str(tmp_path / 'ok.log')),
+            lambda: study.run([sys.executable, '-c', 'raise SystemExit(3)'],
+                              str(log)),
+        ])
+    # each job's torch threads: an equal share of the cores
+    monkeypatch.setattr(study.os, 'cpu_count', lambda: 2)
+    study.run([sys.executable, '-c',
+               'import os; print(os.environ["OMP_NUM_THREADS"])'],
+              str(log))
+    assert log.read_text() == '1\n'
