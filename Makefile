@@ -39,7 +39,7 @@ demo: $(STAMP)
 	$(BIN)/python tools/study.py demo
 
 reproduce: $(STAMP)
-	$(BIN)/python tools/study.py reproduce
+	$(BIN)/python tools/study.py reproduce --jobs 2
 
 pretrain: $(STAMP)
 	$(BIN)/python tools/study.py pretrain
