@@ -54,6 +54,8 @@ TRAINED = ('genisp', 'genisp_no_wb', 'genisp_no_cc', 'genisp_no_enhance',
 FIXED = ('raw_naive', 'rawpy_isp', 'classic_isp')
 README_START = '<!-- synthetic-benchmark:start -->'
 README_END = '<!-- synthetic-benchmark:end -->'
+DETECTORS_START = '<!-- shipped-detectors:start -->'
+DETECTORS_END = '<!-- shipped-detectors:end -->'
 DEMO_START = '<!-- demo-output:start -->'
 DEMO_END = '<!-- demo-output:end -->'
 
@@ -671,11 +673,30 @@ def stage_pretrain(detectors, epochs: Optional[int] = None) -> None:
         with open(manifest_path, 'w') as f:
             json.dump(manifest, f, indent=2)
         log(f'{dst}: well-lit val AP {m["coco/bbox_mAP"]:.3f}')
+    update_readme(detectors_table(), DETECTORS_START, DETECTORS_END)
 
 
 def ckpt_epoch(path: str) -> Optional[int]:
     from genisp_mmdet.utils import load_checkpoint_safely
     return load_checkpoint_safely(path)['meta'].get('epoch')
+
+
+def detectors_table() -> str:
+    """The shipped detectors, from checkpoints/manifest.json."""
+    with open(osp.join(REPO, 'checkpoints', 'manifest.json')) as f:
+        manifest = json.load(f)
+    lines = [
+        '| checkpoint | pretraining config | epochs | size | well-lit val '
+        'AP | AP50 | sha256 |', '|---|---|---|---|---|---|---|'
+    ]
+    for name, info in sorted(manifest.items()):
+        lines.append(
+            f"| [`{name}`](checkpoints/{name}) | `{info['config']}` | "
+            f"{info.get('epochs', '?')} | "
+            f"{info['size_bytes'] / 2**20:.1f} MB | "
+            f"{info['well_lit_val_AP']:.3f} | "
+            f"{info['well_lit_val_AP50']:.3f} | `{info['sha256'][:12]}` |")
+    return '\n'.join(lines)
 
 
 def verify_checkpoints() -> None:
