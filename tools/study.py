@@ -387,6 +387,15 @@ def peak_child_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6
 
 
+def run_info(minutes: float) -> dict:
+    """Time, memory and provenance of a study run."""
+    return dict(minutes=round(minutes, 1),
+                peak_process_rss_gb=round(peak_child_rss_gb(), 2),
+                cpu=cpu_model(), cores=os.cpu_count(),
+                commit=commit_id(REPO),
+                date=datetime.datetime.now().isoformat(timespec='seconds'))
+
+
 def publish_demo(plan: Plan, minutes: float) -> None:
     """Put a finished demo's table, time and memory in README.md and its
     figure in results/ (``tools/study.py demo --update-readme``)."""
@@ -396,11 +405,7 @@ def publish_demo(plan: Plan, minutes: float) -> None:
     os.makedirs(osp.join(REPO, 'results'), exist_ok=True)
     shutil.copy(f'{plan.work_root}/demo_examples.png',
                 osp.join(REPO, 'results', 'demo_examples.png'))
-    info = dict(minutes=round(minutes, 1),
-                peak_process_rss_gb=round(peak_child_rss_gb(), 2),
-                cpu=cpu_model(), cores=os.cpu_count(),
-                commit=commit_id(REPO),
-                date=datetime.datetime.now().isoformat(timespec='seconds'))
+    info = run_info(minutes)
     with open(osp.join(REPO, 'results', 'demo_run.json'), 'w') as f:
         json.dump(info, f, indent=2)
     update_readme(
@@ -418,12 +423,8 @@ def record_run(plan: Plan, results_dir: str, did: dict,
                minutes: float) -> None:
     """What this invocation of ``reproduce`` ran and how long it took
     (stages finished by an earlier invocation are skipped and not timed)."""
-    info = dict(minutes=round(minutes, 1), **did,
-                counts=plan.counts, epochs=plan.epochs,
-                peak_process_rss_gb=round(peak_child_rss_gb(), 2),
-                cpu=cpu_model(), cores=os.cpu_count(),
-                commit=commit_id(REPO),
-                date=datetime.datetime.now().isoformat(timespec='seconds'))
+    info = dict(run_info(minutes), **did, counts=plan.counts,
+                epochs=plan.epochs)
     path = f'{results_dir}/{plan.name}_run.json'
     with open(path, 'w') as f:
         json.dump(info, f, indent=2)
@@ -502,9 +503,14 @@ def figure_exposure(rows: List[dict], well: Optional[float],
     log(f'wrote {osp.relpath(out_path, REPO)}')
 
 
+def report_name(plan: Plan) -> str:
+    return 'synthetic_benchmark' if plan.name == 'reproduce' else 'demo'
+
+
 def readme_block(plan: Plan, results_dir: str, table: str,
                  lines: List[str]) -> str:
     rel = osp.relpath(results_dir, REPO)
+    name = report_name(plan)
     head = ''
     run_json = f'{results_dir}/{plan.name}_run.json'
     if osp.exists(run_json):
@@ -516,7 +522,7 @@ def readme_block(plan: Plan, results_dir: str, table: str,
                 f'{info["minutes"]} minutes '
                 f'([{rel}/{plan.name}_run.json]({rel}/{plan.name}_run.json) '
                 'says which stages it ran).\n\n')
-    figures = (f'\n\n![examples]({rel}/synthetic_benchmark_examples.png)\n\n'
+    figures = (f'\n\n![examples]({rel}/{name}_examples.png)\n\n'
                f'![AP against exposure]({rel}/ap_vs_exposure.png) '
                f'([{rel}/ap_vs_exposure.json]({rel}/ap_vs_exposure.json))')
     return (head + table + '\n\n' + '\n'.join(f'- {g}' for g in lines) +
@@ -535,7 +541,7 @@ def stage_report(plan: Plan, results_dir: str, readme: bool) -> None:
             lines.append(f'{method}: camera A val AP by epoch ' +
                          ' -> '.join(f'{a:.3f}' for a in curve))
     os.makedirs(results_dir, exist_ok=True)
-    name = 'synthetic_benchmark' if plan.name == 'reproduce' else 'demo'
+    name = report_name(plan)
     with open(f'{results_dir}/{name}.json', 'w') as f:
         json.dump(main, f, indent=2)
     if exposure:
@@ -603,8 +609,9 @@ PRETRAIN_CONFIG = 'configs/detectors/{det}_r18-slim_fpn_synthetic-srgb.py'
 SHIPPED = 'checkpoints/{det}_r18-slim_fpn_synthetic-srgb.pth'
 
 
-def export_detector(src: str, dst: str, config: str) -> None:
-    """Weights only, fp16, with the classes: the shipped checkpoint."""
+def export_detector(src: str, dst: str, config: str) -> Optional[int]:
+    """Weights only, fp16, with the classes: the shipped checkpoint.
+    Returns the epoch it was saved at."""
     import torch
 
     from genisp_mmdet.utils import load_checkpoint_safely
@@ -615,6 +622,7 @@ def export_detector(src: str, dst: str, config: str) -> None:
                 config=config, epoch=ckpt['meta'].get('epoch'))
     os.makedirs(osp.dirname(dst), exist_ok=True)
     torch.save({'state_dict': state, 'meta': meta}, dst)
+    return meta['epoch']
 
 
 def pretrain_options(epochs: Optional[int]) -> Dict[str, object]:
@@ -649,7 +657,7 @@ def stage_pretrain(detectors, epochs: Optional[int] = None) -> None:
         with open(f'{work_dir}/last_checkpoint') as f:
             last = f.read().strip()
         dst = SHIPPED.format(det=det)
-        export_detector(last, dst, config)
+        epoch = export_detector(last, dst, config)
         metrics = f'{work_dir}/shipped_metrics.json'
         cmd = [PY, 'tools/test.py', config, dst, '--work-dir', work_dir,
                '--metrics-json', metrics]
@@ -665,7 +673,7 @@ def stage_pretrain(detectors, epochs: Optional[int] = None) -> None:
             well_lit_val_AP=round(m['coco/bbox_mAP'], 4),
             well_lit_val_AP50=round(m['coco/bbox_mAP_50'], 4),
             evaluated_on='data/synthetic/annotations/srgb_pretrain_val.json',
-            epochs=ckpt_epoch(last),
+            epochs=epoch,
             train_command=shlex.join(['python'] + train_cmd[1:]),
             command=shlex.join(['python'] + cmd[1:]),
             commit=commit_id(REPO),
@@ -674,11 +682,6 @@ def stage_pretrain(detectors, epochs: Optional[int] = None) -> None:
             json.dump(manifest, f, indent=2)
         log(f'{dst}: well-lit val AP {m["coco/bbox_mAP"]:.3f}')
     update_readme(detectors_table(), DETECTORS_START, DETECTORS_END)
-
-
-def ckpt_epoch(path: str) -> Optional[int]:
-    from genisp_mmdet.utils import load_checkpoint_safely
-    return load_checkpoint_safely(path)['meta'].get('epoch')
 
 
 def detectors_table() -> str:
