@@ -65,3 +65,21 @@ def test_variants_change_only_what_they_name():
     assert well_lit.test_dataloader.dataset.pipeline[0].type == \
         'LoadImageFromFile'
     assert well_lit.test_dataloader.dataset.ann_file.endswith('_srgb.json')
+
+
+@pytest.mark.parametrize('config', CONFIGS)
+def test_epoch_schedules_end_where_training_ends(config):
+    """An epoch-based LR schedule ends with training: its ``end`` is unset
+    (mmengine's runner then uses train_cfg.max_epochs) or equals it, and
+    its steps fall inside training."""
+    cfg = _cfg(config)
+    if not cfg.get('train_cfg') or not cfg.get('param_scheduler'):
+        return
+    max_epochs = cfg.train_cfg.max_epochs
+    for s in cfg.param_scheduler:
+        if not s.get('by_epoch', True):
+            continue
+        assert s.get('end', max_epochs) == max_epochs, (config, s)
+        assert s.get('T_max', max_epochs) == max_epochs, (config, s)
+        assert all(0 < m < max_epochs for m in s.get('milestones', [])), (
+            config, s)

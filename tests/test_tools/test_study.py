@@ -147,3 +147,93 @@ def test_run_all_keeps_order_and_stops_on_a_failure(monkeypatch, tmp_path):
                'import os; print(os.environ["OMP_NUM_THREADS"])'],
               str(log))
     assert log.read_text() == '1\n'
+
+
+def test_long_plan_trains_genisp_with_the_config_schedule_on_study_data():
+    long, study_plan = study.long_plan(), study.reproduce_plan()
+    # the schedule of configs/_base_/schedules/genisp_adam.py
+    assert (long.epochs, long.milestones) == (12, [8, 11])
+    assert (long.data_root, long.counts, long.cameras) == (
+        study_plan.data_root, study_plan.counts, study_plan.cameras)
+    assert long.work_root != study_plan.work_root
+    assert long.train == ['genisp'] and long.exposures == []
+    assert [(r['method'], r['test_camera'], r['split'])
+            for r in long.rows] == [('genisp', study.CAMERA_A, 'test')]
+    cmd = study.shown(study.train_command(long, 'genisp'))
+    assert cmd.startswith('python tools/train.py configs/genisp_retinanet_raw')
+    assert 'train_cfg.max_epochs=12' in cmd
+    assert "'param_scheduler.1.milestones=[8,11]'" in cmd
+
+
+def test_long_line_reports_share_of_well_lit_and_curve():
+    long = dict(AP=0.264, epochs=12, milestones=[8, 11],
+                val_curve=[0.17, 0.2115, 0.302], run=dict(minutes=33.5))
+    line = study.long_line(long, 0.33)
+    assert 'test AP 0.264 = 80% of the well-lit AP' in line
+    assert '12 epochs, x0.1 after epochs 8, 11' in line
+    assert '33.5 min' in line
+    assert line.endswith('0.170 -> 0.211 -> 0.302')
+    assert 'well-lit' not in study.long_line(long, None)
+
+
+def test_equal_photon_rows_scale_exposure_by_pixel_area():
+    from genisp_mmdet.synthetic import CAMERAS, NIGHT
+    plan = study.reproduce_plan()
+    A, B = study.CAMERA_A, study.CAMERA_B
+    lo, hi = study.equal_photon_exposure(B)
+    area = (CAMERAS[A].pixel_um / CAMERAS[B].pixel_um)**2
+    assert area < 0.2  # camera B's pixels are much larger
+    assert (lo, hi) == pytest.approx(
+        (NIGHT.exposure[0] * area, NIGHT.exposure[1] * area))
+    # shot-noise variance per unit of signal, shot(ISO) / exposure, is then
+    # camera A's at the same ISO
+    assert CAMERAS[B].shot_noise(800) / lo == pytest.approx(
+        CAMERAS[A].shot_noise(800) / NIGHT.exposure[0])
+    ids = {(r['method'], r['test_camera'], r['split']) for r in plan.rows}
+    for cam in (B, study.CAMERA_C):
+        for m in study.FIXED + ('genisp', 'genisp_no_cst'):
+            assert (m, cam, study.EQUAL_PHOTONS) in ids
+
+
+def test_goals_keep_the_equal_photon_split_apart():
+    A, B = study.CAMERA_A, study.CAMERA_B
+    eq = study.EQUAL_PHOTONS
+    rows = [
+        _row('genisp', 'RetinaNet', A, 0.20, A),
+        _row('genisp_no_cst', 'RetinaNet', A, 0.22, A),
+        dict(_row('genisp', 'RetinaNet', B, 0.10, A), split=eq),
+        dict(_row('genisp_no_cst', 'RetinaNet', B, 0.05, A), split=eq),
+        dict(_row('classic_isp', 'RetinaNet', B, 0.04), split=eq),
+        _row('genisp', 'RetinaNet', B, 0.25, A),
+    ]
+    text = '\n'.join(study.goals(rows))
+    assert (f'unseen camera {B}: GenISP +5.0 AP points against camera A '
+            '(goal: no worse than -2)') in text
+    assert (f"unseen camera {B} with camera A's photons per pixel ({eq}): "
+            'GenISP -10.0 AP points against camera A; genisp_no_cst -17.0; '
+            f'GenISP - best fixed ISP on {B} +6.0') in text
+    assert f'| {B} ({eq}) | 0.100 |' in study.markdown_table(rows)
+
+
+def test_record_run_reports_every_invocation(tmp_path, monkeypatch):
+    monkeypatch.setattr(study, 'REPO', str(tmp_path))
+    plan = study.reproduce_plan()
+    plan.work_root = str(tmp_path / 'work')
+    (tmp_path / 'work').mkdir()
+    results = str(tmp_path / 'results')
+    (tmp_path / 'results').mkdir()
+    study.record_run(plan, results, dict(trained=list(study.TRAINED)), 80.0)
+    study.record_run(plan, results, dict(trained=[]), 6.5)
+    with open(f'{results}/reproduce_run.json') as f:
+        record = json.load(f)
+    assert record['minutes'] == 86.5
+    assert [r['trained'] for r in record['invocations']] == [
+        list(study.TRAINED), []
+    ]
+    head = study.readme_block(plan, results, 'TABLE', [])
+    assert '2 invocations, 80.0 + 6.5 = 86.5 minutes' in head
+    # a fresh work directory starts a fresh record
+    plan.work_root = str(tmp_path / 'work2')
+    (tmp_path / 'work2').mkdir()
+    study.record_run(plan, results, {}, 90.0)
+    assert '): 90.0 minutes (' in study.readme_block(plan, results, 'T', [])

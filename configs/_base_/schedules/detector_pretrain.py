@@ -9,12 +9,13 @@ optim_wrapper = dict(
     clip_grad=dict(max_norm=10, norm_type=2))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=300),
+    # no `end`: mmengine's runner ends it at train_cfg.max_epochs, so a
+    # config (or --cfg-options) that changes max_epochs keeps the cosine
+    # shape over the new length
     dict(
         type='CosineAnnealingLR',
         eta_min=2e-5,
         begin=0,
-        end=max_epochs,
-        T_max=max_epochs,
         by_epoch=True,
         convert_to_iter_based=True)
 ]

@@ -12,10 +12,10 @@ optim_wrapper = dict(
     clip_grad=dict(max_norm=10, norm_type=2))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
+    # no `end`: mmengine's runner ends it at train_cfg.max_epochs
     dict(
         type='MultiStepLR',
         begin=0,
-        end=max_epochs,
         by_epoch=True,
         milestones=[8, 11],
         gamma=0.1)
