@@ -26,8 +26,9 @@ import os.path as osp
 import shlex
 import subprocess
 import sys
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
@@ -117,13 +118,19 @@ def shown(cmd: List[str]) -> str:
 
 
 def run_all(tasks: List[Callable[[], object]]) -> List[object]:
-    """Call the tasks, ``JOBS`` at a time; the first failure stops the
-    study (the tasks already running finish)."""
+    """Call the tasks in order, ``JOBS`` at a time, and return their
+    results; the first failure stops the study: the tasks already running
+    finish, the others do not start."""
     if JOBS <= 1:
         return [t() for t in tasks]
-    with ThreadPoolExecutor(JOBS) as pool:
-        futures = [pool.submit(t) for t in tasks]
-        return [f.result() for f in futures]
+    pool = ThreadPoolExecutor(JOBS)
+    futures = [pool.submit(t) for t in tasks]
+    wait(futures, return_when=FIRST_EXCEPTION)
+    pool.shutdown(wait=True, cancel_futures=True)
+    for f in futures:
+        if not f.cancelled() and f.exception() is not None:
+            raise f.exception()
+    return [f.result() for f in futures]
 
 
 def cfg_options(options: Dict[str, object]) -> List[str]:
@@ -226,19 +233,11 @@ def train_command(plan: Plan, method: str) -> List[str]:
                 train_options(plan))
 
 
-def stage_train(plan: Plan) -> List[str]:
-    todo = [m for m in plan.train
-            if not osp.exists(f'{train_dir(plan, m)}/done')]
-
-    def train(method: str) -> None:
-        work_dir = train_dir(plan, method)
-        run(train_command(plan, method),
-            f'{plan.work_root}/logs/train_{method}.log')
-        best_checkpoint(plan, method)
-        open(f'{work_dir}/done', 'w').close()
-
-    run_all([lambda m=m: train(m) for m in todo])
-    return todo
+def train(plan: Plan, method: str) -> None:
+    run(train_command(plan, method),
+        f'{plan.work_root}/logs/train_{method}.log')
+    best_checkpoint(plan, method)
+    open(f'{train_dir(plan, method)}/done', 'w').close()
 
 
 def val_curve(plan: Plan, method: str) -> List[float]:
@@ -296,36 +295,60 @@ def row_path(plan: Plan, r: dict) -> str:
     return f'{plan.work_root}/rows/{r["id"]}.json'
 
 
-def stage_evaluate(plan: Plan) -> int:
-    todo = [r for r in plan.rows if not osp.exists(row_path(plan, r))]
-    log(f'{len(plan.rows) - len(todo)} of {len(plan.rows)} rows done')
+def evaluate(plan: Plan, r: dict, label: str) -> None:
+    """Run one row through tools/test.py and write its result."""
+    metrics_json = f'{plan.work_root}/eval/{r["id"]}/metrics.json'
+    cmd = row_command(plan, r, metrics_json)
+    log(f'{label}: {r["id"]}')
+    run(cmd, f'{plan.work_root}/logs/eval_{r["id"]}.log')
+    with open(metrics_json) as f:
+        m = json.load(f)
+    result = {k: r[k] for k in ('method', 'detector', 'train_camera',
+                                'test_camera')}
+    result.update(
+        AP=round(m['coco/bbox_mAP'], 4),
+        AP50=round(m['coco/bbox_mAP_50'], 4),
+        AP75=round(m['coco/bbox_mAP_75'], 4),
+        split=r['split'],
+        exposure=r['exposure'],
+        command=shown(cmd),
+        commit=commit_id(REPO),
+        date=datetime.datetime.now().isoformat(timespec='seconds'))
+    os.makedirs(osp.dirname(row_path(plan, r)), exist_ok=True)
+    with open(row_path(plan, r) + '.tmp', 'w') as f:
+        json.dump(result, f, indent=2)
+    os.replace(row_path(plan, r) + '.tmp', row_path(plan, r))
 
-    def evaluate(i: int, r: dict) -> None:
-        metrics_json = f'{plan.work_root}/eval/{r["id"]}/metrics.json'
-        cmd = row_command(plan, r, metrics_json)
-        log(f'row {i}/{len(todo)}: {r["id"]}')
-        run(cmd, f'{plan.work_root}/logs/eval_{r["id"]}.log')
-        with open(metrics_json) as f:
-            m = json.load(f)
-        result = {k: r[k] for k in ('method', 'detector', 'train_camera',
-                                    'test_camera')}
-        result.update(
-            AP=round(m['coco/bbox_mAP'], 4),
-            AP50=round(m['coco/bbox_mAP_50'], 4),
-            AP75=round(m['coco/bbox_mAP_75'], 4),
-            split=r['split'],
-            exposure=r['exposure'],
-            command=shown(cmd),
-            commit=commit_id(REPO),
-            date=datetime.datetime.now().isoformat(timespec='seconds'))
-        os.makedirs(osp.dirname(row_path(plan, r)), exist_ok=True)
-        with open(row_path(plan, r) + '.tmp', 'w') as f:
-            json.dump(result, f, indent=2)
-        os.replace(row_path(plan, r) + '.tmp', row_path(plan, r))
 
-    run_all([lambda i=i, r=r: evaluate(i, r)
-             for i, r in enumerate(todo, 1)])
-    return len(todo)
+def stage_train_evaluate(plan: Plan) -> dict:
+    """Train the plan's variants and evaluate its rows, ``JOBS`` at a time.
+    The trainings go first; rows that need none (fixed ISPs, well-lit) take
+    any job a training leaves free, and the rows of a trained variant wait
+    for its training. Finished trainings and rows are skipped."""
+    trains = [m for m in plan.train
+              if not osp.exists(f'{train_dir(plan, m)}/done')]
+    rows = [r for r in plan.rows if not osp.exists(row_path(plan, r))]
+    log(f'{len(plan.rows) - len(rows)} of {len(plan.rows)} rows done')
+    rows.sort(key=lambda r: r['method'] in TRAINED)  # stable
+    finished = {m: threading.Event() for m in trains}
+
+    def training(method: str) -> None:
+        try:
+            train(plan, method)
+        finally:
+            finished[method].set()
+
+    def evaluation(i: int, r: dict) -> None:
+        # submitted after every training, so the training waited for has
+        # already started: no job waits on one that cannot start
+        if r['method'] in finished:
+            finished[r['method']].wait()
+        evaluate(plan, r, f'row {i}/{len(rows)}')
+
+    run_all([lambda m=m: training(m) for m in trains] +
+            [lambda i=i, r=r: evaluation(i, r)
+             for i, r in enumerate(rows, 1)])
+    return dict(trained=trains, rows_evaluated=len(rows))
 
 
 def load_rows(plan: Plan) -> List[dict]:
@@ -892,11 +915,8 @@ def main():
             stage_data(plan)
             did['data_minutes'] = round((time.time() - t) / 60, 1)
             t = time.time()
-            did['trained'] = stage_train(plan)
-            did['train_minutes'] = round((time.time() - t) / 60, 1)
-            t = time.time()
-            did['rows_evaluated'] = stage_evaluate(plan)
-            did['evaluate_minutes'] = round((time.time() - t) / 60, 1)
+            did.update(stage_train_evaluate(plan))
+            did['train_evaluate_minutes'] = round((time.time() - t) / 60, 1)
         results = 'results' if plan.name != 'demo' else plan.work_root
         if args.command == 'long':
             report_long(plan, results, did, (time.time() - start) / 60)

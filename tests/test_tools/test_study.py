@@ -2,6 +2,7 @@
 import json
 import os.path as osp
 import sys
+import time
 
 import pytest
 
@@ -237,3 +238,48 @@ def test_record_run_reports_every_invocation(tmp_path, monkeypatch):
     (tmp_path / 'work2').mkdir()
     study.record_run(plan, results, {}, 90.0)
     assert '): 90.0 minutes (' in study.readme_block(plan, results, 'T', [])
+
+
+def test_run_all_does_not_start_queued_tasks_after_a_failure(monkeypatch):
+    monkeypatch.setattr(study, 'JOBS', 2)
+    started = []
+
+    def fail():
+        raise SystemExit('failed: first task')
+
+    def later(i):
+        started.append(i)
+        time.sleep(0.2)
+
+    with pytest.raises(SystemExit, match='first task'):
+        study.run_all([fail] + [lambda i=i: later(i) for i in range(6)])
+    assert len(started) <= 2, started
+
+
+def test_rows_without_training_run_beside_it(monkeypatch, tmp_path):
+    """With two jobs and one training, the fixed-ISP rows take the free
+    job at once; the trained variant's rows wait for its training."""
+    monkeypatch.setattr(study, 'JOBS', 2)
+    plan = study.demo_plan()
+    plan.work_root = str(tmp_path)
+    events = []
+
+    def fake_train(plan, method):
+        events.append(('train start', method, time.monotonic()))
+        time.sleep(0.5)
+        events.append(('train end', method, time.monotonic()))
+
+    def fake_evaluate(plan, r, label):
+        events.append(('row', r['method'], time.monotonic()))
+        time.sleep(0.05)
+
+    monkeypatch.setattr(study, 'train', fake_train)
+    monkeypatch.setattr(study, 'evaluate', fake_evaluate)
+    did = study.stage_train_evaluate(plan)
+    assert did == dict(trained=['genisp'], rows_evaluated=len(plan.rows))
+    t = {(e[0], e[1]): e[2] for e in events}
+    end = t[('train end', 'genisp')]
+    fixed = [e[2] for e in events if e[0] == 'row' and e[1] != 'genisp']
+    assert len(fixed) == len(plan.rows) - 1
+    assert max(fixed) < end  # all ran while GenISP trained
+    assert t[('row', 'genisp')] >= end
