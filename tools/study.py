@@ -743,8 +743,9 @@ def long_plan() -> Plan:
     how far training length takes it (longer than ``make reproduce``'s 2
     hours allow for five variants)."""
     from mmengine.config import Config
-    cfg = Config.fromfile(METHOD_CONFIGS['genisp'].format(det='retinanet'),
-                          import_custom_modules=False)
+    cfg = Config.fromfile(
+        osp.join(REPO, METHOD_CONFIGS['genisp'].format(det='retinanet')),
+        import_custom_modules=False)
     plan = reproduce_plan()  # same data root, counts and cameras
     plan.name = 'long'
     plan.work_root = 'work_dirs/study_long'
