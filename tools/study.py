@@ -166,27 +166,28 @@ def stage_data(plan: Plan) -> None:
             continue
         run(gen + ['--split', split, '--num-images', str(n), '--camera'] +
             plan.cameras, f'{plan.work_root}/logs/data_{split}.log')
-    for e in plan.exposures:
-        tag = f'e{e:g}'
-        if osp.exists(f'{plan.data_root}/annotations/{CAMERA_A}/'
-                      f'{CAMERA_A}_test-{tag}.json'):
-            continue
-        run(gen + ['--split', 'test', '--num-images',
-                   str(plan.counts['test']), '--camera', CAMERA_A,
-                   '--exposure', str(e), str(e), '--tag', tag],
-            f'{plan.work_root}/logs/data_test-{tag}.log')
-    for cam in plan.equal_photons:
+    for cam, tag, (lo, hi) in extra_test_sets(plan):
         if osp.exists(f'{plan.data_root}/annotations/{cam}/'
-                      f'{cam}_{EQUAL_PHOTONS}.json'):
+                      f'{cam}_test-{tag}.json'):
             continue
-        lo, hi = equal_photon_exposure(cam)
         run(gen + ['--split', 'test', '--num-images',
                    str(plan.counts['test']), '--camera', cam, '--exposure',
-                   f'{lo:.6g}', f'{hi:.6g}', '--tag', 'photonsA'],
-            f'{plan.work_root}/logs/data_{EQUAL_PHOTONS}_{cam}.log')
+                   f'{lo:.6g}', f'{hi:.6g}', '--tag', tag],
+            f'{plan.work_root}/logs/data_test-{tag}_{cam}.log')
 
 
-EQUAL_PHOTONS = 'test-photonsA'
+PHOTONS_TAG = 'photonsA'
+EQUAL_PHOTONS = f'test-{PHOTONS_TAG}'
+
+
+def extra_test_sets(plan: Plan):
+    """The test scenes again under other capture settings, as (camera,
+    tag, exposure range): camera A at each fixed exposure of the sweep, and
+    cameras B and C with camera A's photons per pixel."""
+    for e in plan.exposures:
+        yield CAMERA_A, f'e{e:g}', (e, e)
+    for cam in plan.equal_photons:
+        yield cam, PHOTONS_TAG, equal_photon_exposure(cam)
 
 
 def equal_photon_exposure(camera: str):
@@ -638,7 +639,7 @@ def readme_block(plan: Plan, results_dir: str, table: str,
     if osp.exists(run_json):
         with open(run_json) as f:
             record = json.load(f)
-        runs = record.get('invocations', [record])
+        runs = record['invocations']
         last = runs[-1]
         took = (f'{record["minutes"]} minutes' if len(runs) == 1 else
                 f'{len(runs)} invocations, ' + ' + '.join(
