@@ -33,8 +33,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from genisp_mmdet.raw.bayer import RawDecodeError, read_raw  # noqa: E402
-from genisp_mmdet.raw.loader import load_raw_image  # noqa: E402
+from genisp_mmdet.raw import (RawDecodeError, load_raw_image,  # noqa: E402
+                              read_raw)
 
 
 def parse_args(argv=None):

@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from ..raw.color import XYZ_TO_SRGB
+from .color import linear_to_srgb
 from .genisp import Images, map_by_shape
 
 _SPACES = ('xyz', 'camera_rgb', 'linear_srgb')
@@ -90,6 +91,4 @@ class ClassicISP(_PerImage):
         luminance = (0.2126 * x[:, 0] + 0.7152 * x[:, 1] + 0.0722 * x[:, 2])
         scale = self.target_mean / luminance.mean(
             dim=(1, 2)).clamp_min(1e-8)
-        x = (x * scale[:, None, None, None]).clamp(0, 1)
-        return torch.where(x <= 0.0031308, 12.92 * x,
-                           1.055 * x.clamp_min(1e-12).pow(1 / 2.4) - 0.055)
+        return linear_to_srgb(x * scale[:, None, None, None])

@@ -49,26 +49,38 @@ class ArrayCache:
                 os.path.join(sub, key + '.json'))
 
     def get(self, key: str) -> Optional[Tuple[np.ndarray, dict]]:
-        """The cached array and metadata, or None on a miss."""
+        """The array and the metadata given to :meth:`put`, or None on a
+        miss; an unreadable or inconsistent entry is a miss."""
         npy, meta = self._paths(key)
         try:
             with open(meta) as f:
                 info = json.load(f)
+            # np.load raises EOFError, not ValueError, on an empty file.
             arr = np.load(npy, allow_pickle=False)
-        except (OSError, ValueError):
+        except (OSError, ValueError, EOFError):
             return None
-        if list(arr.shape) != info.get('shape'):
+        if not isinstance(info, dict):
+            return None
+        if list(arr.shape) != info.pop('shape', None):
             return None
         return arr, info
 
     def put(self, key: str, arr: np.ndarray, info: dict) -> None:
         """Store an entry atomically; the array is written first, so a
-        metadata file always points at a complete array."""
+        metadata file always points at a complete array.
+
+        Args:
+            key: from :func:`cache_key`.
+            arr: any array without Python objects.
+            info: JSON-serialisable metadata; its key ``'shape'`` is the
+                cache's own (the array's shape, checked on reading).
+        """
         npy, meta = self._paths(key)
+        # Serialised first: metadata JSON cannot hold fails before any write.
+        text = json.dumps(dict(info, shape=list(arr.shape))).encode()
         os.makedirs(os.path.dirname(npy), exist_ok=True)
-        info = dict(info, shape=list(arr.shape))
         _atomic_write(npy, lambda f: np.save(f, arr, allow_pickle=False))
-        _atomic_write(meta, lambda f: f.write(json.dumps(info).encode()))
+        _atomic_write(meta, lambda f: f.write(text))
 
 
 def _atomic_write(path: str, write) -> None:

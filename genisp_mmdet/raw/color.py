@@ -35,16 +35,38 @@ def apply_matrix(img: np.ndarray, matrix: np.ndarray) -> np.ndarray:
 
 
 def srgb_to_linear(x: np.ndarray) -> np.ndarray:
-    """sRGB transfer function, decoding. ``x`` in [0, 1]."""
+    """sRGB transfer function, decoding (IEC 61966-2-1).
+
+    Args:
+        x: gamma-encoded values in [0, 1], any shape.
+
+    Returns:
+        linear values in [0, 1], ``x``'s shape, float64 for integer or
+        float64 input.
+    """
     x = np.asarray(x)
     return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055)**2.4)
 
 
 def linear_to_srgb(x: np.ndarray) -> np.ndarray:
-    """sRGB transfer function, encoding. ``x`` in [0, 1] (clipped)."""
+    """sRGB transfer function, encoding; the inverse of
+    :func:`srgb_to_linear`.
+
+    Args:
+        x: linear values, any shape; clipped to [0, 1] first.
+
+    Returns:
+        gamma-encoded values in [0, 1], ``x``'s shape.
+    """
     x = np.clip(np.asarray(x), 0.0, 1.0)
     return np.where(x <= 0.0031308, 12.92 * x,
                     1.055 * np.power(x, 1 / 2.4) - 0.055)
+
+
+# 8-bit sRGB code value -> linear value: ``(256,)`` float32, a table
+# lookup instead of a power per pixel when decoding uint8 images.
+SRGB_DECODE_LUT_8BIT = srgb_to_linear(np.arange(256) / 255).astype(
+    np.float32)
 
 
 def cam_to_xyz_from_xyz_to_cam(xyz_to_cam: np.ndarray) -> np.ndarray:

@@ -12,9 +12,13 @@ from typing import Optional, Sequence, Union
 import numpy as np
 import tifffile
 
-from .bayer import BAYER_PATTERNS
+from .read import BAYER_PATTERNS
 
 _CFA_COLOR = {'R': 0, 'G': 1, 'B': 2}
+# TIFF/EXIF Orientation values LibRaw maps to its flip codes 0, 3, 6, 5:
+# as stored, rotated 180 degrees, rotated 90 degrees clockwise and
+# counter-clockwise for display.
+ORIENTATIONS = (1, 3, 6, 8)
 
 
 def _rationals(values: Sequence[float], signed: bool,
@@ -40,7 +44,8 @@ def write_dng(path: Union[str, os.PathLike],
               calibration_illuminant: int = 21,
               default_crop: Optional[Sequence[int]] = None,
               iso: Optional[int] = None,
-              exposure_time: Optional[float] = None) -> None:
+              exposure_time: Optional[float] = None,
+              orientation: int = 1) -> None:
     """Write a single-IFD CFA DNG.
 
     Args:
@@ -58,6 +63,12 @@ def write_dng(path: Union[str, os.PathLike],
         default_crop: optional ``(left, top, width, height)`` of the
             annotated area inside the mosaic.
         iso, exposure_time: optional EXIF-like capture settings.
+        orientation: TIFF Orientation, one of ``ORIENTATIONS``: how the
+            stored mosaic is turned for display.
+
+    Raises:
+        ValueError: a malformed mosaic, pattern, black level, matrix,
+            neutral or orientation, naming ``path``.
     """
     mosaic = np.ascontiguousarray(mosaic)
     if mosaic.dtype != np.uint16 or mosaic.ndim != 2:
@@ -66,8 +77,24 @@ def write_dng(path: Union[str, os.PathLike],
     if pattern not in BAYER_PATTERNS:
         raise ValueError(f'{path}: unknown Bayer pattern {pattern!r}; '
                          f'expected one of {BAYER_PATTERNS}')
-    blacks = np.broadcast_to(np.asarray(black_level, dtype=np.int64), (4, ))
-    xyz_to_cam = np.asarray(xyz_to_cam, dtype=np.float64).reshape(9)
+    blacks = np.asarray(black_level, dtype=np.int64).reshape(-1)
+    if blacks.size not in (1, 4):
+        raise ValueError(f'{path}: black_level must be one value or four '
+                         f'(one per tile position), got {blacks.size}')
+    blacks = np.broadcast_to(blacks, (4, ))
+    xyz_to_cam = np.asarray(xyz_to_cam, dtype=np.float64)
+    if xyz_to_cam.shape != (3, 3):
+        raise ValueError(f'{path}: xyz_to_cam must be a 3x3 matrix, got '
+                         f'shape {xyz_to_cam.shape}')
+    if as_shot_neutral is not None:
+        neutral = np.asarray(as_shot_neutral, dtype=np.float64)
+        if neutral.shape != (3, ) or not np.all(neutral > 0):
+            raise ValueError(f'{path}: as_shot_neutral must be three '
+                             f'positive values, got {neutral.tolist()}')
+    if orientation not in ORIENTATIONS:
+        raise ValueError(f'{path}: orientation must be one of '
+                         f'{ORIENTATIONS}, got {orientation!r}')
+    color_matrix = _rationals(xyz_to_cam.reshape(9), True)
     tags = [
         (50706, 'B', 4, (1, 4, 0, 0), True),  # DNGVersion
         (50707, 'B', 4, (1, 1, 0, 0), True),  # DNGBackwardVersion
@@ -79,9 +106,11 @@ def write_dng(path: Union[str, os.PathLike],
         (50713, 'H', 2, (2, 2), True),  # BlackLevelRepeatDim
         (50714, 'I', 4, tuple(int(b) for b in blacks), True),  # BlackLevel
         (50717, 'I', 1, (int(white_level), ), True),  # WhiteLevel
-        (50721, '2i', 9, _rationals(xyz_to_cam, True), True),  # ColorMatrix1
+        (50721, '2i', 9, color_matrix, True),  # ColorMatrix1
         (50778, 'H', 1, (int(calibration_illuminant), ), True),
     ]
+    if orientation != 1:  # an absent tag means 1
+        tags.append((274, 'H', 1, (int(orientation), ), True))
     if as_shot_neutral is not None:
         tags.append((50728, '2I', 3, _rationals(as_shot_neutral, False),
                      True))

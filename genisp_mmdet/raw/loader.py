@@ -10,11 +10,9 @@ is one 2x2 CFA tile; 1.0 for LibRaw's full-resolution processing). A point
 ``u`` of the annotated area lands at ``u * scale + offset`` in the image.
 
 Speed (``tools/benchmark.py``, ``docs/benchmark.md``): black/white levels,
-green averaging and the colour matrix are one affine map per pixel, applied
-by OpenCV's ``cv2.transform`` (numpy's ``(N, 4) @ (4, 3)`` matmul, which
-:func:`~genisp_mmdet.raw.bayer.planes_to_linear` uses, is many times
-slower on a 20-megapixel file), and the cache stores the final float32
-image, so that a hit is one file read.
+green averaging and the colour matrix are one affine map per pixel
+(:func:`~genisp_mmdet.raw.packing.planes_to_linear`), and the cache stores
+the final float32 image, so that a hit is one file read.
 """
 from __future__ import annotations
 
@@ -23,15 +21,14 @@ import warnings
 from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
-import cv2
 import numpy as np
 
-from .bayer import (MODES, PACK_SCALE, RawDecodeError, RawFrame, frame_planes,
-                    linear_affine, read_raw, rotate_to_display,
-                    _FLIP_TO_ROT90)
 from .cache import ArrayCache, cache_key
+from .packing import (FLIP_TO_ROT90, PACK_SCALE, frame_planes,
+                      planes_to_linear, rotate_to_display)
+from .read import RawDecodeError, RawFrame, read_raw
 
-LOADER_MODES = MODES + ('rawpy', )
+MODES = ('xyz', 'camera_rgb', 'rawpy')
 # Bumped whenever what a cache entry holds changes: version 1 held packed
 # uint16 planes, version 2 the final image of each mode.
 CACHE_VERSION = 2
@@ -85,7 +82,7 @@ def _postprocess(path: str, frame: RawFrame, params: dict) -> np.ndarray:
         rgb = raw.postprocess(**params)
     # LibRaw returns the whole visible area in display orientation: turn it
     # back to sensor orientation to crop, then forward again.
-    k = _FLIP_TO_ROT90[frame.flip]
+    k = FLIP_TO_ROT90[frame.flip]
     sensor = np.rot90(rgb, -k) if k else rgb
     vw, vh = frame.visible_size
     fy, fx = sensor.shape[0] / vh, sensor.shape[1] / vw  # 0.5 if half_size
@@ -93,28 +90,6 @@ def _postprocess(path: str, frame: RawFrame, params: dict) -> np.ndarray:
     sensor = sensor[round(y0 * fy):round((y0 + h) * fy),
                     round(x0 * fx):round((x0 + w) * fx)]
     return np.ascontiguousarray(np.rot90(sensor, k) if k else sensor)
-
-
-def planes_to_linear_fast(planes: np.ndarray, black: np.ndarray,
-                          white: np.ndarray,
-                          matrix: Optional[np.ndarray]) -> np.ndarray:
-    """:func:`~genisp_mmdet.raw.bayer.planes_to_linear`, the same function,
-    computed by ``cv2.transform`` (one SIMD pass, no ``(N, 4)`` float
-    temporaries besides the input's float32 copy).
-
-    Args:
-        planes: ``(h, w, 4)`` uint16 R, G1, G2, B.
-        black, white: ``(4,)`` levels of R, G1, G2, B.
-        matrix: ``(3, 3)`` camera RGB -> output, or None for camera RGB.
-
-    Returns:
-        ``(h, w, 3)`` float32, as :func:`planes_to_linear` (equal up to
-        float32 rounding).
-    """
-    h, w, _ = planes.shape
-    out = cv2.transform(planes.astype(np.float32),
-                        linear_affine(black, white, matrix))
-    return out.reshape(h, w, 3)
 
 
 def _xyz_matrix(path: str, meta: dict,
@@ -152,7 +127,9 @@ def load_raw_image(path,
             resolution: the fixed-ISP baseline).
         annotated_size: ``(width, height)`` the annotations refer to (e.g.
             a COCO image's ``width``/``height``); None for the file's crop.
-        allow_identity_matrix: see :func:`~genisp_mmdet.raw.bayer.develop`.
+        allow_identity_matrix: in ``'xyz'`` mode, use camera RGB as XYZ
+            (with a warning) for a file without any colour matrix instead
+            of raising.
         rawpy_params: ``rawpy.postprocess`` arguments for ``'rawpy'`` mode
             (default :data:`DEFAULT_RAWPY_PARAMS`).
         cache_dir: if set, the returned array is cached there (keyed by
@@ -162,9 +139,8 @@ def load_raw_image(path,
     Raises:
         RawDecodeError: the file cannot be decoded as a Bayer RAW image.
     """
-    if mode not in LOADER_MODES:
-        raise ValueError(f'unknown mode {mode!r}; expected one of '
-                         f'{LOADER_MODES}')
+    if mode not in MODES:
+        raise ValueError(f'unknown mode {mode!r}; expected one of {MODES}')
     path = os.fspath(path)
     params = dict(DEFAULT_RAWPY_PARAMS, **(rawpy_params or {}))
     cache = ArrayCache(cache_dir) if cache_dir and raw_bytes is None else None
@@ -205,7 +181,7 @@ def load_raw_image(path,
             matrix = (_xyz_matrix(path, meta, allow_identity_matrix)
                       if mode == 'xyz' else None)
             arr = rotate_to_display(
-                planes_to_linear_fast(planes, black, white, matrix),
+                planes_to_linear(planes, black, white, matrix),
                 meta['flip'])
         if cache is not None:
             cache.put(key, arr, meta)

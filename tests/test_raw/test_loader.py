@@ -1,53 +1,103 @@
-"""load_raw_image's fast colour transform equals the numpy definition; the
-cache holds the final image of each mode and keeps the loader's errors."""
+"""load_raw_image equals the plain numpy definition (reference.py) for every
+Bayer pattern, orientation and mode; the cache holds the final image of
+each mode and keeps the loader's errors."""
+import shutil
 import warnings
 
 import numpy as np
 import pytest
+import rawpy
 
-from genisp_mmdet.raw import BAYER_PATTERNS, RawDecodeError, write_dng
-from genisp_mmdet.raw.bayer import develop, planes_to_linear, read_raw
-from genisp_mmdet.raw.loader import load_raw_image, planes_to_linear_fast
+from genisp_mmdet.raw import (BAYER_PATTERNS, RawDecodeError, load_raw_image,
+                              planes_to_linear, read_raw, write_dng)
+from ..conftest import shared_file
+from . import reference
 
 XYZ_TO_CAM = np.array([[0.7, -0.2, -0.05], [-0.45, 1.3, 0.15],
                        [-0.1, 0.2, 0.6]])
+# float32 rounding of values of order 1 (the matrix adds terms of order 2).
+TOL = dict(rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize('shape', [(1, 1), (1, 7), (5, 1), (33, 48)])
 @pytest.mark.parametrize('with_matrix', [True, False])
-def test_fast_transform_equals_planes_to_linear(shape, with_matrix):
+def test_planes_to_linear_equals_reference(shape, with_matrix):
     rng = np.random.default_rng(0)
     planes = rng.integers(0, 16383, (*shape, 4)).astype(np.uint16)
     black = np.array([800, 801, 799, 800])
     white = np.array([16383, 16000, 16383, 15000])
     matrix = np.linalg.inv(XYZ_TO_CAM) if with_matrix else None
-    fast = planes_to_linear_fast(planes, black, white, matrix)
-    ref = planes_to_linear(planes, black, white, matrix)
-    assert fast.dtype == np.float32 and fast.shape == ref.shape
-    np.testing.assert_allclose(fast, ref, rtol=1e-5, atol=1e-6)
+    out = planes_to_linear(planes, black, white, matrix)
+    ref = reference.linear(planes, black, white, matrix)
+    assert out.dtype == np.float32 and out.shape == ref.shape
+    np.testing.assert_allclose(out, ref, **TOL)
 
 
-def _dng(path, pattern='RGGB', matrix=XYZ_TO_CAM, seed=0):
+def _dng(path, pattern='RGGB', orientation=1, seed=0, shape=(24, 32)):
     rng = np.random.default_rng(seed)
-    mosaic = rng.integers(64, 4095, (24, 32)).astype(np.uint16)
-    write_dng(path, mosaic, pattern, 64, 4095, matrix)
+    mosaic = rng.integers(0, 4095, shape).astype(np.uint16)
+    write_dng(path, mosaic, pattern, [60, 62, 64, 66], 4095, XYZ_TO_CAM,
+              orientation=orientation)
     return str(path)
 
 
 @pytest.mark.parametrize('pattern', BAYER_PATTERNS)
 @pytest.mark.parametrize('mode', ['xyz', 'camera_rgb'])
-def test_loader_equals_develop_and_cache_hits_are_identical(
-        tmp_path, pattern, mode):
-    path = _dng(tmp_path / f'{pattern}.dng', pattern)
-    ref = develop(read_raw(path), mode)
+@pytest.mark.parametrize('orientation,flip', [(1, 0), (3, 3), (6, 6),
+                                              (8, 5)])
+def test_loader_equals_reference(tmp_path, pattern, mode, orientation, flip):
+    path = _dng(tmp_path / 'a.dng', pattern, orientation)
+    frame = read_raw(path)
+    assert frame.flip == flip and frame.pattern == pattern
+    out = load_raw_image(path, mode)
+    ref = reference.image(frame, frame.cam_to_xyz if mode == 'xyz' else None)
+    assert out.img.dtype == np.float32 and out.img.flags.c_contiguous
+    assert out.img.shape == ref.shape
+    np.testing.assert_allclose(out.img, ref, **TOL)
+    display = (32, 24) if flip in (5, 6) else (24, 32)
+    assert out.annotated_shape == display
+    assert out.scale == (0.5, 0.5) and out.offset == (0.0, 0.0)
+
+
+@pytest.mark.parametrize('mode', ['xyz', 'camera_rgb'])
+def test_annotated_odd_crop_equals_reference(tmp_path, mode):
+    """A 26x18 area centred in 32x24 starts at (3, 3): the image starts one
+    pixel earlier, on a CFA tile, and says so in its offset."""
+    path = _dng(tmp_path / 'a.dng', 'GBRG')
+    out = load_raw_image(path, mode, annotated_size=(26, 18))
+    frame = read_raw(path, annotated_size=(26, 18))
+    assert frame.crop == (2, 2, 28, 20)
+    ref = reference.image(frame, frame.cam_to_xyz if mode == 'xyz' else None)
+    np.testing.assert_allclose(out.img, ref, **TOL)
+    assert out.offset == (0.5, 0.5) and out.annotated_shape == (18, 26)
+
+
+@pytest.mark.parametrize('pattern', BAYER_PATTERNS)
+@pytest.mark.parametrize('mode', ['xyz', 'camera_rgb'])
+def test_cache_hits_are_identical(tmp_path, pattern, mode):
+    path = _dng(tmp_path / 'a.dng', pattern, orientation=6)
     img = load_raw_image(path, mode).img
-    np.testing.assert_allclose(img, ref, rtol=1e-5, atol=1e-6)
     cache = str(tmp_path / 'cache')
-    miss = load_raw_image(path, mode, cache_dir=cache).img
-    hit = load_raw_image(path, mode, cache_dir=cache).img
-    np.testing.assert_array_equal(miss, img)
-    np.testing.assert_array_equal(hit, img)
-    assert hit.flags.writeable and hit.flags.c_contiguous
+    miss = load_raw_image(path, mode, cache_dir=cache)
+    hit = load_raw_image(path, mode, cache_dir=cache)
+    np.testing.assert_array_equal(miss.img, img)
+    np.testing.assert_array_equal(hit.img, img)
+    assert hit.img.dtype == np.float32
+    assert hit.img.flags.writeable and hit.img.flags.c_contiguous
+    assert hit.meta == miss.meta
+    assert (hit.scale, hit.offset, hit.annotated_shape) == (
+        miss.scale, miss.offset, miss.annotated_shape)
+
+
+def test_rawpy_mode_is_libraw_processing_cropped_in_display_orientation(
+        tmp_path):
+    path = _dng(tmp_path / 'a.dng', orientation=6)
+    with rawpy.imread(path) as raw:
+        full = raw.postprocess(output_bps=16)
+    assert full.shape == (32, 24, 3)
+    out = load_raw_image(path, 'rawpy', annotated_size=(20, 28))
+    np.testing.assert_allclose(out.img, full[2:30, 2:22] / 65535, **TOL)
+    assert out.scale == (1.0, 1.0) and out.annotated_shape == (28, 20)
 
 
 def test_modes_have_their_own_cache_entries(tmp_path):
@@ -62,28 +112,41 @@ def test_modes_have_their_own_cache_entries(tmp_path):
         load_raw_image(path, 'camera_rgb', cache_dir=cache).img, cam)
 
 
-def test_cache_hit_keeps_the_missing_matrix_error(tmp_path, monkeypatch):
+def test_unknown_mode_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown mode 'srgb'"):
+        load_raw_image(_dng(tmp_path / 'a.dng'), 'srgb')
+
+
+def test_file_without_matrix_cached_or_not(tmp_path, monkeypatch):
     """A file without a colour matrix raises in xyz mode whether or not it
-    is cached, and warns when the identity is allowed."""
-    path = _dng(tmp_path / 'a.dng')
+    is cached, is camera RGB (with a warning) when the identity is allowed,
+    and needs no matrix in camera_rgb mode."""
+    path = str(tmp_path / 'kodak.kdc')
+    shutil.copy(shared_file('real-raw', 'RAW_KODAK_DC50.KDC'), path)
     cache = str(tmp_path / 'cache')
-    import genisp_mmdet.raw.loader as loader
-    frame = read_raw(path)
-    frame.cam_to_xyz, frame.matrix_source = None, 'none'
-    monkeypatch.setattr(loader, 'read_raw', lambda *a, **k: frame)
+    with pytest.raises(RawDecodeError, match='kodak.kdc: no colour matrix'):
+        load_raw_image(path, 'xyz', cache_dir=cache)
     with pytest.warns(UserWarning, match='no colour matrix'):
         first = load_raw_image(path, 'xyz', allow_identity_matrix=True,
                                cache_dir=cache)
     assert first.meta['matrix_source'] == 'identity'
-    monkeypatch.setattr(loader, 'read_raw', None)  # hits only from here on
+    np.testing.assert_allclose(first.img, reference.image(read_raw(path),
+                                                          None), **TOL)
+
+    import genisp_mmdet.raw.loader as loader
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError('decoded although cached')
+
+    monkeypatch.setattr(loader, 'read_raw', no_decoding)
     with pytest.raises(RawDecodeError, match='no colour matrix'):
         load_raw_image(path, 'xyz', cache_dir=cache)
     with pytest.warns(UserWarning, match='no colour matrix'):
         hit = load_raw_image(path, 'xyz', allow_identity_matrix=True,
                              cache_dir=cache)
     np.testing.assert_array_equal(hit.img, first.img)
-    # camera_rgb needs no matrix: no warning.
-    monkeypatch.setattr(loader, 'read_raw', lambda *a, **k: frame)
+    monkeypatch.undo()
     with warnings.catch_warnings():
         warnings.simplefilter('error')
-        load_raw_image(path, 'camera_rgb', cache_dir=str(tmp_path / 'c2'))
+        cam = load_raw_image(path, 'camera_rgb')
+    np.testing.assert_array_equal(cam.img, first.img)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from genisp_mmdet.raw import SRGB_TO_XYZ, develop, read_raw, write_dng
+from genisp_mmdet.raw import SRGB_TO_XYZ, load_raw_image, read_raw, write_dng
 from genisp_mmdet.synthetic.cameras import CAMERAS
 from genisp_mmdet.synthetic.scenes import SceneConfig, render_scene
 from genisp_mmdet.synthetic.unprocess import (D65_WHITE, Capture,
@@ -29,7 +29,7 @@ def _write_and_develop(tmp_path, img, cam, capture, rng=None, emission=None):
               cam.white_level, cam.xyz_to_cam, raw.as_shot_neutral,
               make=cam.make, model=cam.dng_model)
     frame = read_raw(path)
-    return raw, frame, develop(frame, 'xyz')
+    return raw, frame, load_raw_image(path, 'xyz').img
 
 
 @pytest.fixture(scope='module')

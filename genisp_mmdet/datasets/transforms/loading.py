@@ -11,8 +11,9 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
 
-from ...raw.bayer import RawDecodeError
-from ...raw.loader import LOADER_MODES, load_raw_image
+from ...raw.loader import MODES as LOADER_MODES
+from ...raw.loader import load_raw_image
+from ...raw.read import RawDecodeError
 
 
 @TRANSFORMS.register_module()

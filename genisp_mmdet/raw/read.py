@@ -1,15 +1,9 @@
-"""Decode Bayer RAW files with LibRaw (rawpy) and pack them (plain numpy).
+"""Read the Bayer mosaic of a RAW file's annotated area with LibRaw.
 
-One file's path through this module::
-
-    read_raw(path)            -> RawFrame   (uint16 mosaic of the annotated
-                                             area, CFA pattern, levels,
-                                             camera -> XYZ matrix)
-    pack_planes(frame)        -> (h, w, 4)  uint16 R, G1, G2, B planes
-    develop(frame, 'xyz')     -> (h, w, 3)  float32 CIE XYZ, h = H / 2
-
-Every packed pixel covers one 2x2 CFA tile, so the packed image is exactly
-half the annotated area in both directions (``PACK_SCALE``).
+``read_raw(path) -> RawFrame``: the uint16 mosaic of the annotated area,
+starting on a CFA tile, with its pattern, black and white levels and the
+camera -> XYZ matrix chosen from what the file carries. Packing and
+normalisation are :mod:`genisp_mmdet.raw.packing`'s.
 """
 from __future__ import annotations
 
@@ -19,15 +13,9 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
-from .color import (cam_to_xyz_from_cam_to_srgb, cam_to_xyz_from_xyz_to_cam)
+from .color import cam_to_xyz_from_cam_to_srgb, cam_to_xyz_from_xyz_to_cam
 
 BAYER_PATTERNS = ('RGGB', 'GRBG', 'GBRG', 'BGGR')
-PACK_SCALE = 0.5
-MODES = ('xyz', 'camera_rgb')
-
-# LibRaw's ``sizes.flip`` -> number of counter-clockwise quarter turns that
-# bring the sensor image into display orientation.
-_FLIP_TO_ROT90 = {0: 0, 3: 2, 5: 1, 6: 3}
 
 
 class RawDecodeError(ValueError):
@@ -102,6 +90,13 @@ def _dng_cam_to_xyz(path: str) -> Optional[np.ndarray]:
 
 
 def _select_matrix(raw, path: str) -> Tuple[Optional[np.ndarray], str]:
+    """Camera -> XYZ ``(3, 3)`` float64 of an open LibRaw image and its
+    source (``RawFrame.matrix_source``): LibRaw's ``rgb_xyz_matrix``, else
+    a DNG's ColorMatrix, else derived from ``color_matrix``, else None.
+
+    Raises:
+        ValueError: the chosen matrix is zero or singular.
+    """
     xyz_to_cam = np.asarray(raw.rgb_xyz_matrix, dtype=np.float64)[:3]
     if np.any(xyz_to_cam):
         return cam_to_xyz_from_xyz_to_cam(xyz_to_cam), 'rgb_xyz_matrix'
@@ -256,128 +251,3 @@ def read_raw(path, annotated_size: Optional[Sequence[int]] = None,
             visible_size=visible,
             flip=int(sizes.flip),
         )
-
-
-def tile_order(pattern: str) -> np.ndarray:
-    """Tile positions (row-major index 0..3) of R, G1, G2, B in a pattern.
-
-    G1 is the green on the red row.
-    """
-    if pattern not in BAYER_PATTERNS:
-        raise ValueError(f'unknown Bayer pattern {pattern!r}; '
-                         f'expected one of {BAYER_PATTERNS}')
-    r_idx, b_idx = pattern.index('R'), pattern.index('B')
-    greens = [i for i, c in enumerate(pattern) if c == 'G']
-    g1 = greens[0] if greens[0] // 2 == r_idx // 2 else greens[1]
-    g2 = greens[1] if g1 == greens[0] else greens[0]
-    return np.array([r_idx, g1, g2, b_idx])
-
-
-def pack_planes(mosaic: np.ndarray, pattern: str) -> np.ndarray:
-    """Pack a Bayer mosaic into R, G1, G2, B planes by its own pattern.
-
-    Args:
-        mosaic: ``(H, W)`` array, H and W even.
-        pattern: colours of ``mosaic[:2, :2]`` row-major (``BAYER_PATTERNS``).
-
-    Returns:
-        ``(H / 2, W / 2, 4)`` array of ``mosaic``'s dtype.
-    """
-    return np.stack([mosaic[i // 2::2, i % 2::2] for i in tile_order(pattern)],
-                    -1)
-
-
-def linear_affine(black: np.ndarray, white: np.ndarray,
-                  matrix: Optional[np.ndarray]) -> np.ndarray:
-    """The per-pixel affine map of :func:`planes_to_linear` as one
-    ``(3, 5)`` matrix ``[A | b]``: ``out = A @ (R, G1, G2, B) + b``.
-
-    Args:
-        black, white: ``(4,)`` levels of R, G1, G2, B.
-        matrix: ``(3, 3)`` camera RGB -> output, or None for camera RGB.
-
-    Returns:
-        ``(3, 5)`` float64.
-    """
-    scale = 1.0 / (np.asarray(white, np.float64) -
-                   np.asarray(black, np.float64))
-    # camera RGB = S @ planes + s0, S averaging the greens.
-    s = np.zeros((3, 4))
-    s[0, 0] = scale[0]
-    s[1, 1] = 0.5 * scale[1]
-    s[1, 2] = 0.5 * scale[2]
-    s[2, 3] = scale[3]
-    s0 = -s @ np.asarray(black, np.float64)
-    m = np.eye(3) if matrix is None else np.asarray(matrix, np.float64)
-    return np.concatenate([m @ s, (m @ s0)[:, None]], axis=1)
-
-
-def planes_to_linear(planes: np.ndarray, black: np.ndarray,
-                     white: np.ndarray, matrix: Optional[np.ndarray]
-                     ) -> np.ndarray:
-    """Black/white-normalise R, G1, G2, B planes, average the greens and
-    apply a 3x3 colour matrix, as one affine map per pixel.
-
-    Args:
-        planes: ``(h, w, 4)`` uint16 R, G1, G2, B.
-        black, white: ``(4,)`` levels of R, G1, G2, B.
-        matrix: ``(3, 3)`` camera RGB -> output, or None for camera RGB.
-
-    Returns:
-        ``(h, w, 3)`` float32; 0 at black, about 1 at saturation; values
-        below 0 (noise under the black level) are kept, not clipped, so
-        that the mean of a dark region stays unbiased.
-    """
-    affine = linear_affine(black, white, matrix).astype(np.float32)
-    a, b = affine[:, :4], affine[:, 4]  # (3, 4), (3,)
-    h, w, _ = planes.shape
-    out = planes.reshape(-1, 4).astype(np.float32) @ a.T
-    out += b
-    return out.reshape(h, w, 3)
-
-
-def frame_planes(frame: RawFrame) -> Tuple[np.ndarray, np.ndarray,
-                                           np.ndarray]:
-    """R, G1, G2, B planes of a frame and their black and white levels."""
-    order = tile_order(frame.pattern)
-    planes = pack_planes(frame.mosaic, frame.pattern)
-    return (planes, frame.black_level.reshape(-1)[order],
-            frame.white_level.reshape(-1)[order])
-
-
-def rotate_to_display(img: np.ndarray, flip: int) -> np.ndarray:
-    """Rotate a sensor-oriented ``(h, w, C)`` image by LibRaw's flip code."""
-    k = _FLIP_TO_ROT90.get(int(flip))
-    if k is None:
-        raise ValueError(f'unsupported LibRaw flip code {flip}')
-    return np.ascontiguousarray(np.rot90(img, k)) if k else img
-
-
-def develop(frame: RawFrame, mode: str = 'xyz',
-            allow_identity_matrix: bool = False) -> np.ndarray:
-    """Packed, normalised image of a frame in display orientation.
-
-    Args:
-        frame: from :func:`read_raw`.
-        mode: ``'xyz'`` (camera RGB -> CIE XYZ with the camera's matrix) or
-            ``'camera_rgb'`` (no colour-space transform).
-        allow_identity_matrix: in ``xyz`` mode, treat a file without any
-            colour matrix as if camera RGB were XYZ instead of raising.
-
-    Returns:
-        ``(H / 2, W / 2, 3)`` float32, about [0, 1].
-    """
-    if mode not in MODES:
-        raise ValueError(f'unknown mode {mode!r}; expected one of {MODES}')
-    matrix = None
-    if mode == 'xyz':
-        matrix = frame.cam_to_xyz
-        if matrix is None and not allow_identity_matrix:
-            raise RawDecodeError(
-                frame.path, 'no colour matrix (rgb_xyz_matrix, DNG '
-                'ColorMatrix and color_matrix are all absent or zero): '
-                'cannot convert to XYZ; set allow_identity_matrix=True to '
-                'use camera RGB as XYZ')
-    planes, black, white = frame_planes(frame)
-    return rotate_to_display(planes_to_linear(planes, black, white, matrix),
-                             frame.flip)

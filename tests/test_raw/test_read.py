@@ -1,15 +1,16 @@
-"""Packing, levels and colour transforms on DNGs written at test time, and
-on real files from ../shared/data/real-raw."""
+"""read_raw and packing: patterns, levels, crops and colour matrices, on
+DNGs written at test time and on real files from ../shared/data/real-raw."""
 import numpy as np
 import pytest
 import rawpy
 
-from genisp_mmdet.raw import (BAYER_PATTERNS, RawDecodeError, develop,
+from genisp_mmdet.raw import (BAYER_PATTERNS, RawDecodeError, load_raw_image,
                               pack_planes, read_raw, write_dng)
-from genisp_mmdet.raw.bayer import tile_order
+from genisp_mmdet.raw.packing import tile_order
 from genisp_mmdet.raw.color import (SRGB_TO_XYZ, cam_to_xyz_from_cam_to_srgb,
                                     cam_to_xyz_from_xyz_to_cam)
 from ..conftest import shared_file
+from . import reference
 
 XYZ_TO_CAM = np.array([[0.7, -0.2, -0.05], [-0.45, 1.3, 0.15],
                        [-0.1, 0.2, 0.6]])
@@ -24,9 +25,19 @@ def _mosaic_with_planes(pattern, h=32, w=48, seed=0):
               for c in ('R', 'G1', 'G2', 'B')}
     mosaic = np.zeros((h, w), np.uint16)
     names = ['R', 'G1', 'G2', 'B']
-    for name, pos in zip(names, tile_order(pattern)):
-        mosaic[pos // 2::2, pos % 2::2] = planes[name]
+    for name, (r, c) in zip(names, reference.positions(pattern)):
+        mosaic[r::2, c::2] = planes[name]
     return mosaic, planes
+
+
+def test_tile_order():
+    """Row-major tile index of R, G1 (on the red row), G2 and B."""
+    assert tile_order('RGGB').tolist() == [0, 1, 2, 3]
+    assert tile_order('GRBG').tolist() == [1, 0, 3, 2]
+    assert tile_order('GBRG').tolist() == [2, 3, 0, 1]
+    assert tile_order('BGGR').tolist() == [3, 2, 1, 0]
+    with pytest.raises(ValueError, match='unknown Bayer pattern'):
+        tile_order('RGBG')
 
 
 @pytest.mark.parametrize('pattern', BAYER_PATTERNS)
@@ -35,8 +46,6 @@ def test_dng_decodes_to_known_planes(tmp_path, pattern):
     path = tmp_path / f'{pattern}.dng'
     write_dng(path, mosaic, pattern, BLACK, WHITE, XYZ_TO_CAM)
 
-    with rawpy.imread(str(path)) as raw:
-        assert np.array_equal(raw.raw_image_visible, mosaic)
     frame = read_raw(path)
     assert frame.pattern == pattern
     assert np.array_equal(frame.mosaic, mosaic)
@@ -48,17 +57,16 @@ def test_dng_decodes_to_known_planes(tmp_path, pattern):
         assert np.array_equal(packed[..., i], planes[name]), name
 
     # Black/white normalisation per tile position, greens averaged.
-    black = np.array(BLACK, float)[tile_order(pattern)]
-    norm = [(planes[n].astype(float) - b) / (WHITE - b)
-            for n, b in zip(['R', 'G1', 'G2', 'B'], black)]
-    cam = np.stack([norm[0], (norm[1] + norm[2]) / 2, norm[3]], -1)
-    out = develop(frame, 'camera_rgb')
+    black = [BLACK[2 * r + c] for r, c in reference.positions(pattern)]
+    known = np.stack([planes[n] for n in ('R', 'G1', 'G2', 'B')], -1)
+    cam = reference.linear(known, black, [WHITE] * 4, None)
+    out = load_raw_image(path, 'camera_rgb').img
     assert out.dtype == np.float32 and out.shape == (16, 24, 3)
     np.testing.assert_allclose(out, cam, rtol=0, atol=2e-6)
 
     # XYZ = inverse(XYZ->camera) @ camera RGB, with the matrix the file
     # holds (rationals of denominator <= 10000).
-    xyz = develop(frame, 'xyz')
+    xyz = load_raw_image(path, 'xyz').img
     expected = cam @ np.linalg.inv(XYZ_TO_CAM).T
     np.testing.assert_allclose(xyz, expected, rtol=0, atol=1e-4)
     assert frame.matrix_source == 'dng_color_matrix'
@@ -70,10 +78,9 @@ def test_xyz_is_not_the_forward_matrix(tmp_path):
     mosaic, _ = _mosaic_with_planes('RGGB')
     path = tmp_path / 'a.dng'
     write_dng(path, mosaic, 'RGGB', BLACK, WHITE, XYZ_TO_CAM)
-    frame = read_raw(path)
-    cam = develop(frame, 'camera_rgb')
+    cam = load_raw_image(path, 'camera_rgb').img
     wrong = cam @ XYZ_TO_CAM.T
-    assert np.abs(develop(frame, 'xyz') - wrong).max() > 0.05
+    assert np.abs(load_raw_image(path, 'xyz').img - wrong).max() > 0.05
 
 
 def test_color_matrix_fallback_matches_inverse_up_to_scale():
@@ -127,7 +134,7 @@ def test_real_blackmagic_dng():
     a = frame.cam_to_xyz / np.linalg.norm(frame.cam_to_xyz)
     b = fallback / np.linalg.norm(fallback)
     np.testing.assert_allclose(a, b, atol=0.02)
-    xyz = develop(frame, 'xyz')
+    xyz = load_raw_image(path, 'xyz').img
     assert xyz.shape == (1080, 2048, 3) and xyz.dtype == np.float32
     assert 0.0 < xyz.mean() < 1.0
 
@@ -139,10 +146,12 @@ def test_real_kodak_kdc_pattern_and_missing_matrix():
     assert frame.white_level.reshape(-1).tolist() == [16383] * 4
     assert frame.cam_to_xyz is None and frame.matrix_source == 'none'
     with pytest.raises(RawDecodeError, match='RAW_KODAK_DC50.KDC.*no colour'):
-        develop(frame, 'xyz')
-    img = develop(frame, 'xyz', allow_identity_matrix=True)
+        load_raw_image(path, 'xyz')
+    with pytest.warns(UserWarning, match='no colour matrix'):
+        img = load_raw_image(path, 'xyz', allow_identity_matrix=True).img
     assert img.shape == (256, 384, 3)
-    np.testing.assert_array_equal(img, develop(frame, 'camera_rgb'))
+    np.testing.assert_array_equal(img, load_raw_image(path,
+                                                      'camera_rgb').img)
 
 
 def test_real_coolscan_nef_is_rejected():
