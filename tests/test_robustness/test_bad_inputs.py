@@ -1,4 +1,4 @@
-"""Part 1: bad RAW inputs give an error naming the file and the reason; in
+"""Bad RAW inputs give an error naming the file and the reason; in
 training they are skipped, counted over worker processes, summarised each
 epoch, and stop the run above ``max_bad_fraction``."""
 import json

@@ -1,4 +1,4 @@
-"""Part 8: on CPU, the same config and seed give bit-identical ISP weights
+"""On CPU, the same config and seed give bit-identical ISP weights
 after N iterations (shuffled sampling and random flips included); another
 seed gives other weights."""
 import torch

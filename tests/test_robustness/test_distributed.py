@@ -1,6 +1,6 @@
-"""Part 5: two processes (gloo, torchrun, tools/train.py as is): the ISP's gradients are
-all-reduced and its weights stay identical on both ranks, the detector
-stays frozen, and bad-file counts are merged across ranks."""
+"""Two processes (gloo, torchrun, tools/train.py as is): the ISP's
+gradients are all-reduced and its weights stay identical on both ranks,
+the detector stays frozen, and bad-file counts are merged across ranks."""
 import os
 import socket
 import subprocess

@@ -1,4 +1,4 @@
-"""Part 4: a training process killed with SIGKILL resumes with
+"""A training process killed with SIGKILL resumes with
 ``tools/train.py --resume`` to exactly the state of an uninterrupted run;
 a kill during a checkpoint save never leaves a truncated checkpoint under
 its final name."""

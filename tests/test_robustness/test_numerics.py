@@ -1,4 +1,4 @@
-"""Part 3: a NaN or Inf in the ISP output, the loss or the weights stops
+"""A NaN or Inf in the ISP output, the loss or the weights stops
 training at that iteration, naming it, and the last checkpoint on disk is
 the good one from before it. The ISP's white-balance and colour matrices
 stay well-conditioned whatever the encoders predict."""
