@@ -84,9 +84,8 @@ def write_config(path, base, data_root, load_from=None, max_epochs=1,
 
 # The shipped GenISP configs, one per detector family.
 DETECTORS = {
-    'retinanet': 'configs/genisp_retinanet_raw.py',
-    'fcos': 'configs/genisp_fcos_raw.py',
-    'faster-rcnn': 'configs/genisp_faster-rcnn_raw.py',
+    det: f'configs/genisp/genisp_{det}_r18-slim_fpn_12e_synthetic-raw.py'
+    for det in ('retinanet', 'fcos', 'faster-rcnn')
 }
 
 
@@ -99,9 +98,7 @@ def detector_checkpoint(config, path, seed=1):
     from mmengine.registry import init_default_scope
     cfg = Config.fromfile(os.path.join(REPO, config))
     init_default_scope('mmdet')
-    plain = cfg.model.copy()
-    plain['type'] = plain.pop('detector')
-    plain['data_preprocessor'] = dict(type='DetDataPreprocessor')
+    plain = cfg.model.detector.copy()  # the detector's own config
     torch.manual_seed(seed)
     model = MODELS.build(plain)
     model.init_weights()

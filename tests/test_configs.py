@@ -18,9 +18,15 @@ CONFIGS = sorted(
                        recursive=True) if '_base_' not in p)
 
 
-def test_configs_are_found():
-    assert 'configs/genisp_retinanet_raw.py' in CONFIGS
-    assert len(CONFIGS) >= 20
+def test_configs_are_found_in_mmdets_layout():
+    assert 'configs/genisp_retinanet_raw.py' in CONFIGS  # the short name
+    top = {c.split('/')[1] for c in CONFIGS if c.count('/') > 1}
+    assert top == {'genisp', 'baselines', 'detectors'}
+    assert len(CONFIGS) >= 40
+    assert os.path.isfile(os.path.join(REPO, 'configs', 'genisp',
+                                       'metafile.yml'))
+    assert os.path.isfile(os.path.join(REPO, 'configs', 'genisp',
+                                       'README.md'))
 
 
 @pytest.mark.parametrize('config', CONFIGS)
@@ -64,22 +70,61 @@ def _loader_modes(cfg):
                          'test_dataloader')}
 
 
+MAIN = 'configs/genisp/genisp_retinanet_r18-slim_fpn_12e_synthetic-raw.py'
+
+
 def test_variants_change_only_what_they_name():
-    main = _cfg('configs/genisp_retinanet_raw.py')
+    main = _cfg(MAIN)
+    assert _cfg('configs/genisp_retinanet_raw.py').model == main.model
     assert set(_loader_modes(main).values()) == {'xyz'}
-    no_cst = _cfg('configs/ablations/genisp-no-cst_retinanet_raw.py')
+    no_cst = _cfg('configs/genisp/ablations/genisp-no-cst_retinanet_'
+                  'r18-slim_fpn_12e_synthetic-raw.py')
     assert set(_loader_modes(no_cst).values()) == {'camera_rgb'}
     assert no_cst.model == main.model
     for part in ('wb', 'cc', 'enhance'):
-        cfg = _cfg(f'configs/ablations/genisp-no-{part}_retinanet_raw.py')
+        cfg = _cfg(f'configs/genisp/ablations/genisp-no-{part}_retinanet_'
+                   'r18-slim_fpn_12e_synthetic-raw.py')
         assert cfg.model.data_preprocessor.isp == dict(type='GenISP',
                                                        **{part: False})
-    rawpy = _cfg('configs/baselines/rawpy-isp_fcos_raw.py')
+    rawpy = _cfg('configs/baselines/rawpy-isp_fcos_r18-slim_fpn_'
+                 'synthetic-raw.py')
     assert _loader_modes(rawpy)['test_dataloader'] == 'rawpy'
     assert rawpy.model.data_preprocessor.isp == dict(type='IdentityISP')
-    assert rawpy.model.detector == 'FCOS'
-    well_lit = _cfg('configs/baselines/well-lit_faster-rcnn_srgb.py')
+    assert rawpy.model.detector.type == 'FCOS'
+    well_lit = _cfg('configs/baselines/well-lit_faster-rcnn_r18-slim_fpn_'
+                    'synthetic-srgb.py')
     assert well_lit.test_dataloader.dataset.pipeline[0].type == \
         'LoadImageFromFile'
-    assert well_lit.test_dataloader.dataset.ann_file.endswith('_srgb.json')
+    assert well_lit.test_dataloader.dataset.ann_file.endswith(
+        'SonyRX100M7_test_srgb.json')
 
+
+@pytest.mark.parametrize('config', [c for c in CONFIGS
+                                    if '/genisp/' in c or 'baselines' in c])
+def test_detector_preprocessor_is_the_detectors_own(config):
+    """Every ISP config wraps a detector whole: its data preprocessor is the
+    detector's own, unchanged, inside GenISPDataPreprocessor."""
+    cfg = _cfg(config)
+    assert cfg.model.type == 'FrozenDetector'
+    pre = cfg.model.data_preprocessor
+    assert pre.type == 'GenISPDataPreprocessor'
+    assert pre.data_preprocessor == cfg.model.detector.data_preprocessor
+
+
+def test_synthetic_paths_follow_the_layout():
+    """The data paths the configs spell out are those of the generator's
+    layout (genisp_mmdet/synthetic/layout.py)."""
+    from genisp_mmdet.synthetic import layout
+    cfg = _cfg(MAIN)
+    for loader, split in (('train_dataloader', 'train'),
+                          ('val_dataloader', 'val'),
+                          ('test_dataloader', 'test')):
+        ds = cfg[loader].dataset
+        opts = layout.dataloader_options(ds.data_root, cfg.camera, split,
+                                         loader)
+        assert ds.ann_file == opts[f'{loader}.dataset.ann_file']
+        assert ds.data_prefix.img == opts[f'{loader}.dataset.data_prefix.img']
+    for ev, split in (('val_evaluator', 'val'), ('test_evaluator', 'test')):
+        assert cfg[ev].ann_file == layout.annotation_path(
+            cfg.data_root, cfg.camera, split)
+        assert cfg[ev].type == 'RawCocoMetric'

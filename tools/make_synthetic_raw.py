@@ -10,9 +10,13 @@ Examples::
     python tools/make_synthetic_raw.py --out data/synthetic \
         --split srgb_pretrain --num-images 3600 --seed 0
 
-    # the test scenes again at one fixed exposure (AP vs exposure)
+    # the test scenes again with 10 times fewer photons (everything dims)
     python tools/make_synthetic_raw.py --out data/synthetic --split test \
-        --num-images 250 --exposure 0.02 0.02 --tag e0.02
+        --num-images 250 --exposure 0.1 0.1 --tag exposure0.1
+
+    # the test scenes again with darker surroundings, lamps as bright
+    python tools/make_synthetic_raw.py --out data/synthetic --split test \
+        --num-images 250 --ambient 0.05 0.05 --tag ambient0.05
 
     # a COCO-format sRGB data set through one camera
     python tools/make_synthetic_raw.py --out data/mycoco_raw --split val \
@@ -24,8 +28,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from genisp_mmdet.synthetic import (CAMERAS, NIGHT, PRESETS,  # noqa: E402
-                                    PRETRAIN, SPLITS, CaptureRanges,
+from genisp_mmdet.synthetic import (CAMERAS, NIGHT, PRETRAIN,  # noqa: E402
+                                    SPLIT_SIZES, SPLITS, CaptureRanges,
                                     SceneConfig, generate_pretrain,
                                     generate_raw_split, load_coco_source)
 
@@ -39,10 +43,10 @@ def parse_args(argv=None):
                    help='print the cameras, one per line (name first), and '
                    'exit')
     p.add_argument('--out', help='output root folder')
-    p.add_argument('--preset', choices=sorted(PRESETS),
+    p.add_argument('--preset', choices=sorted(SPLIT_SIZES),
                    help='image counts for every split: ' + '; '.join(
                        f'{k}: ' + ', '.join(f'{s} {n}' for s, n in v.items())
-                       for k, v in PRESETS.items()))
+                       for k, v in SPLIT_SIZES.items()))
     p.add_argument('--split', nargs='+', choices=SPLITS,
                    help='splits to write (default: all four)')
     p.add_argument('--num-images', type=int,
@@ -56,7 +60,13 @@ def parse_args(argv=None):
     p.add_argument('--height', type=int, default=480)
     p.add_argument('--exposure', type=float, nargs=2, metavar=('MIN', 'MAX'),
                    default=NIGHT.exposure,
-                   help='exposure relative to a well-exposed frame, '
+                   help="the camera's light relative to a well-exposed "
+                   'frame, for everything in the scene, light sources '
+                   'included; log-uniform (default %(default)s)')
+    p.add_argument('--ambient', type=float, nargs=2, metavar=('MIN', 'MAX'),
+                   default=NIGHT.ambient,
+                   help="the scene's light on everything but its light "
+                   'sources (lamps, lit windows), relative to them; '
                    'log-uniform (default %(default)s)')
     p.add_argument('--iso', type=float, nargs=2, metavar=('MIN', 'MAX'),
                    default=NIGHT.iso,
@@ -99,11 +109,12 @@ def main(argv=None):
             print(f'{cam.name}\t{cam.pattern}\t{cam.description}')
         return
     splits = args.split or list(SPLITS)
-    counts = dict(PRESETS[args.preset]) if args.preset else {}
+    counts = dict(SPLIT_SIZES[args.preset]) if args.preset else {}
     if args.num_images:
         counts.update({s: args.num_images for s in splits})
     scene_cfg = SceneConfig(width=args.width, height=args.height)
     ranges = CaptureRanges(exposure=tuple(args.exposure),
+                           ambient=tuple(args.ambient),
                            iso=tuple(args.iso),
                            temperature=tuple(args.temperature),
                            noise=not args.no_noise)

@@ -69,16 +69,22 @@ class IspDetector:
     def dataset_meta(self) -> dict:
         return self.model.dataset_meta
 
-    def __call__(self, path: str, width: Optional[int] = None,
-                 height: Optional[int] = None) -> IspDetection:
-        """Run on one file; ``width``/``height``: the annotated size when
-        the file's own crop is not what annotations refer to."""
+    def load(self, path: str, width: Optional[int] = None,
+             height: Optional[int] = None) -> dict:
+        """One file through the test pipeline, as a batch of one;
+        ``width``/``height``: the annotated size when the file's own crop
+        is not what annotations refer to."""
         results = dict(img_path=path, img_id=0)
         if width and height:
             results.update(width=width, height=height)
-        batch = pseudo_collate([self.pipeline(results)])
+        return pseudo_collate([self.pipeline(results)])
+
+    def __call__(self, path: str, width: Optional[int] = None,
+                 height: Optional[int] = None) -> IspDetection:
+        """Run on one file (see :meth:`load`)."""
+        batch = self.load(path, width, height)
         with torch.no_grad():
-            isp_out = self.model.data_preprocessor.develop(batch['inputs'])[0]
+            isp_out = self.model.data_preprocessor.run_isp(batch['inputs'])[0]
             sample = self.model.test_step(batch)[0]
         pred = sample.pred_instances
         sx, sy = sample.metainfo['scale_factor']

@@ -104,19 +104,16 @@ def resolve_difficulty_flags(annotations: Sequence[dict],
         list[str]: the flag names, duplicates removed, in the given order.
 
     Raises:
-        ValueError: ``'auto'`` finds no flag; a named flag is missing on
-            some or all boxes, or is not a JSON boolean on some box.
+        ValueError: a named flag is missing on some or all boxes, or is
+            not a JSON boolean on some box (``'auto'`` finding none is no
+            error: no breakdown).
     """
     if flags is None:
         return []
     if flags == 'auto':
-        found = per_box_flags(annotations)
-        if not found:
-            raise ValueError(
-                f'{source}: difficulty_flags="auto" found no per-box flag '
-                f'(a key that is true on some of the {len(annotations)} '
-                'boxes and false on the others)')
-        return found
+        # A file without flags (RAW-NOD's val and Nikon files) simply has
+        # no breakdown: 'auto' can stay in a config that swaps the file.
+        return per_box_flags(annotations)
     names = [flags] if isinstance(flags, str) else list(flags)
     names = list(dict.fromkeys(names))
     if not names:

@@ -37,7 +37,8 @@ sizes batched) and is tested against it; ``tools/benchmark.py`` times both.
 from __future__ import annotations
 
 import math
-from typing import List, Sequence, Union
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -79,12 +80,24 @@ class ImageToParameter(nn.Module):
 class ConvWB(nn.Module):
     """Predicts a diagonal white-balance matrix (3 gains) per image.
 
+    Parametrisations of the gains from the encoder's 3 outputs ``o``:
+
+    * ``'direct'`` (the paper's): ``g = 1 + o``.
+    * ``'bounded'``: log-gains split into a global exposure gain (bounded
+      to ``[1/max_gain, max_gain]``) and per-channel gains relative to it
+      (bounded to ``[1/max_relative_gain, max_relative_gain]``), each by a
+      tanh.
+    * ``'log'``: colour only, ``log g = L tanh((o - mean(o)) / L)`` with
+      ``L = log(max_relative_gain)``: the gains' product is 1, so there is
+      no global scale for an optimiser to drift along (the instance norm
+      that follows ignores it); exposure is left to
+      :class:`GenISP`'s ``normalize``.
+
     Args:
-        max_gain: bound of the global (exposure) gain.
+        max_gain: bound of the global (exposure) gain (``'bounded'``).
         max_relative_gain: bound of each channel's gain relative to the
             global one.
-        parametrization: ``'bounded'`` (default) or ``'direct'`` (gains are
-            the raw network outputs plus one).
+        parametrization: ``'bounded'``, ``'direct'`` or ``'log'``.
     """
 
     def __init__(self, max_gain: float = 1024.0,
@@ -97,25 +110,45 @@ class ConvWB(nn.Module):
         self.log_max_rel = math.log(max_relative_gain)
         self.parametrization = parametrization
 
-    def gains(self, thumb: Tensor) -> Tensor:
-        """``(N, 3, s, s)`` thumbnails -> ``(N, 3)`` positive gains."""
-        out = self.encoder(thumb)
+    def squash_inputs(self, out: Tensor) -> List[Tuple[Tensor, float]]:
+        """The arguments of each tanh of the parametrisation, with its
+        bound: ``(values, bound)`` pairs (none for ``'direct'``)."""
         if self.parametrization == 'direct':
-            return 1.0 + out
+            return []
         mean = out.mean(dim=1, keepdim=True)
         rel = out - mean
-        log_gain = (self.log_max_gain * torch.tanh(mean / self.log_max_gain) +
-                    self.log_max_rel * torch.tanh(rel / self.log_max_rel))
+        if self.parametrization == 'log':
+            return [(rel, self.log_max_rel)]
+        return [(mean, self.log_max_gain), (rel, self.log_max_rel)]
+
+    def gains_from(self, out: Tensor) -> Tensor:
+        """Encoder outputs ``(N, 3)`` -> positive gains ``(N, 3)``."""
+        if self.parametrization == 'direct':
+            return 1.0 + out
+        log_gain = sum(bound * torch.tanh(v / bound)
+                       for v, bound in self.squash_inputs(out))
         return torch.exp(log_gain)
+
+    def gains(self, thumb: Tensor) -> Tensor:
+        """``(N, 3, s, s)`` thumbnails -> ``(N, 3)`` positive gains."""
+        return self.gains_from(self.encoder(thumb))
 
 
 class ConvCC(nn.Module):
     """Predicts a 3x3 colour-correction matrix per image.
 
+    Parametrisations of the matrix from the encoder's 9 outputs ``a``:
+
+    * ``'direct'`` (the paper's): ``M = I + A``.
+    * ``'bounded'``: ``M = expm(A)`` with ``A`` radially squashed to
+      ``||A||_F <= max_log_norm``: always invertible (``det M = exp(tr
+      A) > 0``), ``cond(M) <= exp(2 max_log_norm)``.
+    * ``'log'``: as ``'bounded'`` with the trace removed first, so ``det M
+      = 1``: colour mixing without a global scale to drift along.
+
     Args:
         max_log_norm: bound on the Frobenius norm of ``log M``.
-        parametrization: ``'bounded'`` (``M = expm(A)``) or ``'direct'``
-            (``M = I + A``).
+        parametrization: ``'bounded'``, ``'direct'`` or ``'log'``.
     """
 
     def __init__(self, max_log_norm: float = 2.0,
@@ -126,15 +159,34 @@ class ConvCC(nn.Module):
         self.max_log_norm = max_log_norm
         self.parametrization = parametrization
 
-    def matrices(self, thumb: Tensor) -> Tensor:
-        """``(N, 3, s, s)`` thumbnails -> ``(N, 3, 3)`` matrices."""
-        a = self.encoder(thumb).view(-1, 3, 3)
+    def _log_matrix(self, out: Tensor) -> Tensor:
+        a = out.view(-1, 3, 3)
+        if self.parametrization == 'log':
+            eye = torch.eye(3, device=a.device, dtype=a.dtype)
+            a = a - a.diagonal(dim1=1, dim2=2).mean(1)[:, None, None] * eye
+        return a
+
+    def squash_inputs(self, out: Tensor) -> List[Tuple[Tensor, float]]:
+        """The argument of the tanh of the parametrisation (the norm of
+        ``log M`` before squashing), with its bound."""
+        if self.parametrization == 'direct':
+            return []
+        norm = self._log_matrix(out).flatten(1).norm(dim=1)
+        return [(norm, self.max_log_norm)]
+
+    def matrices_from(self, out: Tensor) -> Tensor:
+        """Encoder outputs ``(N, 9)`` -> ``(N, 3, 3)`` matrices."""
+        a = self._log_matrix(out)
         if self.parametrization == 'direct':
             return torch.eye(3, device=a.device, dtype=a.dtype) + a
         norm = a.flatten(1).norm(dim=1).clamp_min(1e-12)[:, None, None]
         a = a * (self.max_log_norm * torch.tanh(norm / self.max_log_norm) /
                  norm)
         return torch.linalg.matrix_exp(a)
+
+    def matrices(self, thumb: Tensor) -> Tensor:
+        """``(N, 3, s, s)`` thumbnails -> ``(N, 3, 3)`` matrices."""
+        return self.matrices_from(self.encoder(thumb))
 
 
 class ShallowConvNet(nn.Module):
@@ -186,10 +238,13 @@ def pointwise_conv(x: Tensor, conv: nn.Conv2d) -> Tensor:
     return out.view(n, out_c, h, w)
 
 
+PARAMETRIZATIONS = ('bounded', 'direct', 'log')
+
+
 def _check_parametrization(p: str) -> None:
-    if p not in ('bounded', 'direct'):
-        raise ValueError(f"parametrization must be 'bounded' or 'direct', "
-                         f'got {p!r}')
+    if p not in PARAMETRIZATIONS:
+        raise ValueError(f'parametrization must be one of {PARAMETRIZATIONS}'
+                         f', got {p!r}')
 
 
 def apply_color_matrix(x: Tensor, m: Tensor) -> Tensor:
@@ -210,6 +265,40 @@ def group_by_shape(images: Sequence[Tensor]) -> List[List[int]]:
     return list(groups.values())
 
 
+@dataclass
+class GlobalStages:
+    """What the global stages of a :class:`GenISP` estimate for a batch of
+    images of one size (None where a stage is off).
+
+    Attributes:
+        thumb: ``(N, 3, s, s)`` the thumbnail of the input.
+        scale: ``(N,)`` the exposure normalisation.
+        wb_out: ``(N, 3)`` ConvWB's encoder outputs (before the
+            parametrisation), ``gains`` ``(N, 3)`` the white balance.
+        cc_out: ``(N, 9)`` ConvCC's encoder outputs, ``matrix`` ``(N, 3,
+            3)`` the colour correction.
+    """
+    thumb: Tensor
+    scale: Optional[Tensor] = None
+    wb_out: Optional[Tensor] = None
+    gains: Optional[Tensor] = None
+    cc_out: Optional[Tensor] = None
+    matrix: Optional[Tensor] = None
+
+    def pixel_map(self) -> Optional[Tensor]:
+        """``(N, 3, 3)``: the one linear map per pixel that the stages
+        compose to, ``M @ diag(g) * scale`` (None if all are off)."""
+        m = self.matrix
+        if self.gains is not None:
+            m = (torch.diag_embed(self.gains) if m is None else
+                 m * self.gains[:, None, :])
+        if self.scale is not None:
+            eye = torch.eye(3, device=self.thumb.device).expand(
+                len(self.scale), 3, 3)
+            m = (eye if m is None else m) * self.scale[:, None, None]
+        return m
+
+
 class GenISP(nn.Module):
     """ConvWB -> ConvCC -> ShallowConvNet, each switchable off for ablations.
 
@@ -222,39 +311,82 @@ class GenISP(nn.Module):
         wb, cc, enhance: enable ConvWB, ConvCC, the shallow ConvNet.
         resize: thumbnail side seen by ConvWB and ConvCC.
         wb_cfg, cc_cfg: extra arguments of :class:`ConvWB`, :class:`ConvCC`.
+        normalize: ``'mean'`` scales each image, before the global stages,
+            so that the mean luminance (channel 1: Y of XYZ) of its
+            thumbnail is ``target_mean`` (at most ``max_scale`` times):
+            the encoders then see the content of an image, not how dark it
+            is. None (the paper) passes the image as it is.
+        target_mean: the mean luminance after ``normalize``.
+        max_scale: the largest normalisation gain (for nearly black input).
     """
 
     def __init__(self, wb: bool = True, cc: bool = True,
                  enhance: bool = True, resize: int = 256,
-                 wb_cfg: dict = None, cc_cfg: dict = None):
+                 wb_cfg: dict = None, cc_cfg: dict = None,
+                 normalize: Optional[str] = None,
+                 target_mean: float = 0.18, max_scale: float = 4096.0):
         super().__init__()
+        if normalize not in (None, 'mean'):
+            raise ValueError(f"normalize must be None or 'mean', got "
+                             f'{normalize!r}')
         self.conv_wb = ConvWB(**(wb_cfg or {})) if wb else None
         self.conv_cc = ConvCC(**(cc_cfg or {})) if cc else None
         self.enhance = ShallowConvNet() if enhance else None
         self.resize = resize
+        self.normalize = normalize
+        self.target_mean = target_mean
+        self.max_scale = max_scale
+
+    def thumbnail(self, x: Tensor) -> Tensor:
+        """``(N, 3, H, W)`` -> ``(N, 3, resize, resize)``, bilinear."""
+        return F.interpolate(x, size=(self.resize, self.resize),
+                             mode='bilinear', align_corners=False)
+
+    def exposure_scale(self, thumb: Tensor) -> Tensor:
+        """``(N,)`` gains that bring each thumbnail's mean luminance to
+        ``target_mean``."""
+        luminance = thumb[:, 1].mean(dim=(1, 2))
+        return self.target_mean / luminance.clamp_min(self.target_mean /
+                                                      self.max_scale)
+
+    def global_stages(self, x: Tensor) -> GlobalStages:
+        """The global estimates for ``(N, 3, H, W)`` images of one size.
+
+        Resizing is linear and every global operation is linear per pixel,
+        so the normalised, white-balanced thumbnail is the thumbnail times
+        the scale and the gains: one resize per image serves every stage.
+        """
+        st = GlobalStages(thumb=self.thumbnail(x))
+        thumb = st.thumb
+        if self.normalize:
+            st.scale = self.exposure_scale(thumb)
+            thumb = thumb * st.scale[:, None, None, None]
+        if self.conv_wb is not None:
+            st.wb_out = self.conv_wb.encoder(thumb)
+            st.gains = self.conv_wb.gains_from(st.wb_out)
+            thumb = thumb * st.gains[:, :, None, None]
+        if self.conv_cc is not None:
+            st.cc_out = self.conv_cc.encoder(thumb)
+            st.matrix = self.conv_cc.matrices_from(st.cc_out)
+        return st
 
     def forward_batch(self, x: Tensor) -> Tensor:
         """``(N, 3, H, W)`` images of one size -> ``(N, 3, H, W)``."""
-        x = x.float()
-        if self.conv_wb is not None or self.conv_cc is not None:
-            # Resizing is linear and both global operations are linear per
-            # pixel, so the white-balanced thumbnail is the thumbnail times
-            # the gains: one resize per image serves both encoders.
-            thumb = F.interpolate(
-                x, size=(self.resize, self.resize), mode='bilinear',
-                align_corners=False)
-        gains = None
-        if self.conv_wb is not None:
-            gains = self.conv_wb.gains(thumb)
-            thumb = thumb * gains[:, :, None, None]
-        if self.conv_cc is not None:
-            m = self.conv_cc.matrices(thumb)
-            if gains is not None:
-                # M @ diag(g): one pass over the full-resolution image.
-                m = m * gains[:, None, :]
-            x = apply_color_matrix(x, m)
-        elif gains is not None:
-            x = x * gains[:, :, None, None]
+        x = _compute_dtype(x)
+        if self.normalize or self.conv_wb is not None or \
+                self.conv_cc is not None:
+            st = self.global_stages(x)
+            if st.matrix is not None:
+                # M @ diag(g) * scale: one pass over the full-resolution
+                # image.
+                x = apply_color_matrix(x, st.pixel_map())
+            else:
+                g = torch.ones_like(x[:, :, 0, 0])
+                if st.gains is not None:
+                    g = st.gains
+                if st.scale is not None:
+                    g = g * st.scale[:, None]
+                x = x * g[:, :, None, None]
         if self.enhance is not None:
             x = self.enhance(x)
         return x
@@ -286,7 +418,11 @@ def genisp_reference(isp: GenISP, images: Images) -> List[Tensor]:
     size = (isp.resize, isp.resize)
     out = []
     for img in images:
-        x = img[None].float()
+        x = _compute_dtype(img[None])
+        if isp.normalize:
+            thumb = F.interpolate(x, size=size, mode='bilinear',
+                                  align_corners=False)
+            x = x * isp.exposure_scale(thumb)[:, None, None, None]
         if isp.conv_wb is not None:
             thumb = F.interpolate(x, size=size, mode='bilinear',
                                   align_corners=False)
@@ -310,6 +446,13 @@ def map_by_shape(fn, images: Sequence[Tensor]) -> List[Tensor]:
         for j, i in enumerate(idx):
             out[i] = res[j]
     return out
+
+
+def _compute_dtype(x: Tensor) -> Tensor:
+    """fp32 arithmetic for any input (half, bfloat16, uint8), except fp64,
+    which is kept (the tests compare the fast path with the reference in
+    double precision, free of rounding)."""
+    return x if x.dtype == torch.float64 else x.float()
 
 
 def _device_type(images: Images) -> str:

@@ -26,6 +26,18 @@ The numbers and their sources:
   sensor with a different Bayer layout, so that an ISP trained on RGGB
   cameras is tested on a layout it has not seen.
 
+* ``Canon1DsGBRG`` (camera D, colour-distant): the Canon EOS-1Ds's matrix
+  ``{3925, 4060, -1739, -8973, 16552, 2545, -3287, 3945, 8243} / 10000``
+  from the same table (``"EOS-1Ds", 0, 0xe20``: an Adobe matrix; maximum
+  3616, the 12-bit saturation LibRaw uses), black level 128 as in Canon's
+  12-bit CR2 files (not in LibRaw's table), 11.1 MP on 36 x 24 mm: 8.8 um
+  pixels. Of the 721 Bayer RGB entries of that table (LibRaw commit
+  158e635; Foveon, X-Trans, EXR and CMY sensors left out), its matrix is
+  the farthest from camera A's by :func:`matrix_distance` (2.46, against
+  0.66 for camera B and 1.38 for camera C): the camera on which the
+  colour-space transform to XYZ should matter. Its GBRG layout is our
+  choice, as camera C's GRBG is.
+
 Noise (:meth:`Camera.noise`) follows Brooks et al., "Unprocessing Images
 for Learned Raw Denoising", CVPR 2019: on black-subtracted values ``x``
 normalised to [0, 1], ``x_noisy ~ N(x, shot * x + read)`` (heteroscedastic
@@ -168,8 +180,35 @@ CAMERAS: Dict[str, Camera] = {
             xyz_to_cam_1e4=(6446, -366, -864, -4436, 12204, 2513, -952, 2496,
                             6348),
             pixel_um=5.33),
+        Camera(
+            name='Canon1DsGBRG',
+            description='Canon EOS-1Ds matrix and levels on a GBRG layout: '
+            '12-bit, black 128, white 3616, 8.8 um pixels (colour-distant '
+            'unseen sensor)',
+            pattern='GBRG',
+            black_level=128,
+            white_level=3616,
+            xyz_to_cam_1e4=(3925, 4060, -1739, -8973, 16552, 2545, -3287,
+                            3945, 8243),
+            pixel_um=8.8),
     )
 }
+
+D65_XYZ = (0.95047, 1.0, 1.08883)
+
+
+def matrix_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """How differently two sensors see colour: the Frobenius distance of
+    their XYZ -> camera matrices after normalising each to map D65 white to
+    (1, 1, 1) (each row divided by its response to D65), so that
+    differences of gain, which a white balance removes, do not count."""
+    white = np.asarray(D65_XYZ)
+
+    def normalised(m):
+        m = np.asarray(m, np.float64).reshape(3, 3)
+        return m / (m @ white)[:, None]
+
+    return float(np.linalg.norm(normalised(a) - normalised(b)))
 
 
 def get_camera(name: str) -> Camera:

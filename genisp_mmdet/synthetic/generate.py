@@ -1,23 +1,10 @@
-"""Write the synthetic benchmark: well-lit sRGB scenes and low-light DNGs.
-
-Layout under ``out`` (mirrors RAW-NOD: one folder per camera, annotation
-files per camera and split)::
-
-    srgb_pretrain/images/000000.png       well-lit scenes for detector
-                                          pretraining (the stand-in for COCO)
-    annotations/srgb_pretrain_train.json  COCO, file_name relative to
-    annotations/srgb_pretrain_val.json      srgb_pretrain/images
-    <Camera>/raw_images/<split>_000000.dng     simulated low-light capture
-    <Camera>/srgb_images/<split>_000000.png    the well-lit scene it shows
-    annotations/<Camera>/<Camera>_<split>.json       file_name: the .dng,
-                                                     relative to raw_images
-    annotations/<Camera>/<Camera>_<split>_srgb.json  the same images and
-                                                     boxes, file_name: the
-                                                     .png in srgb_images
+"""Write the synthetic benchmark: well-lit sRGB scenes and low-light DNGs,
+in the layout of :mod:`.layout`.
 
 Every RAW image entry also carries ``srgb_file_name`` and its capture
-settings (``illuminant_k``, ``exposure``, ``iso``, ``shot_noise``,
-``read_noise``, ``as_shot_neutral``, ``xyz_scale``, ``noise``).
+settings (``illuminant_k``, ``exposure``, ``ambient``, ``iso``,
+``shot_noise``, ``read_noise``, ``as_shot_neutral``, ``xyz_scale``,
+``noise``).
 
 Splits and seeds. Every image is a pure function of ``(seed, split,
 index)``: its scene, illuminant, exposure and ISO come from generators
@@ -49,23 +36,17 @@ import numpy as np
 
 from ..raw.dng import write_dng
 from .cameras import Camera, get_camera
+from .layout import (PRETRAIN, RAW_SPLITS, annotation_path,
+                     pretrain_annotation_path, pretrain_image_folder,
+                     split_name)
 from .scenes import CATEGORIES, Instance, Scene, SceneConfig, render_scene
 from .unprocess import NIGHT, CaptureRanges, capture_metadata, unprocess
 
-PRETRAIN = 'srgb_pretrain'
-RAW_SPLITS = ('train', 'val', 'test')
-SPLITS = (PRETRAIN, ) + RAW_SPLITS
 # Fixed codes, so that adding a split never changes another split's images.
 _SPLIT_CODE = {PRETRAIN: 0, 'train': 1, 'val': 2, 'test': 3}
 _SCENE, _CAPTURE, _NOISE = 0, 1, 2  # purposes of per-image generators
 PRETRAIN_VAL_EVERY = 10
 _CATEGORY_BY_NAME = {c['name']: c['id'] for c in CATEGORIES}
-
-# Image counts of the presets, per split (RAW splits: per camera).
-PRESETS: Dict[str, Dict[str, int]] = {
-    'demo': {PRETRAIN: 200, 'train': 40, 'val': 10, 'test': 30},
-    'study': {PRETRAIN: 3600, 'train': 500, 'val': 100, 'test': 250},
-}
 
 
 def image_rng(seed: int, split: str, index: int, purpose: int,
@@ -172,7 +153,7 @@ def _pretrain_job(job: Tuple[str, int, int, SceneConfig]
     out, seed, index, scene_cfg = job
     scene = render(seed, PRETRAIN, index, scene_cfg)
     name = f'{index:06d}.png'
-    write_png(os.path.join(out, PRETRAIN, 'images', name), scene.image)
+    write_png(os.path.join(pretrain_image_folder(out), name), scene.image)
     image = {
         'id': index + 1,
         'file_name': name,
@@ -203,7 +184,7 @@ def generate_pretrain(out: str,
         Paths of the written annotation files by subset (``train``, ``val``).
     """
     scene_cfg = scene_cfg or SceneConfig()
-    os.makedirs(os.path.join(out, PRETRAIN, 'images'), exist_ok=True)
+    os.makedirs(pretrain_image_folder(out), exist_ok=True)
     jobs = [(out, seed, i, scene_cfg) for i in range(num_images)]
     subsets: Dict[str, Tuple[list, list]] = {'train': ([], []), 'val': ([],
                                                                        [])}
@@ -223,8 +204,7 @@ def generate_pretrain(out: str,
             'seed': seed,
             'scene_config': asdict(scene_cfg),
         }
-        path = os.path.join(out, 'annotations',
-                            f'{PRETRAIN}_{subset}.json')
+        path = pretrain_annotation_path(out, subset)
         dump_json(path, coco_json(images, anns, info))
         paths[subset] = path
     return paths
@@ -304,6 +284,27 @@ def _read_source(src: SourceImage) -> Tuple[np.ndarray, list]:
 # Low-light RAW splits
 
 
+def _to_sensor_size(srgb: np.ndarray, emission: Optional[np.ndarray],
+                    anns: List[Dict[str, Any]], size: Tuple[int, int]):
+    """A scene upscaled (bilinear) to a sensor's ``(width, height)``, with
+    its emission map and boxes: full-size files (e.g. 20 megapixels, for
+    timing a loader) from a scene rendered at its own size."""
+    w, h = (int(v) for v in size)
+    if w % 2 or h % 2:
+        raise ValueError(f'sensor size must be even, got {w}x{h}')
+    sx, sy = w / srgb.shape[1], h / srgb.shape[0]
+    srgb = cv2.resize(srgb, (w, h), interpolation=cv2.INTER_LINEAR)
+    if emission is not None:
+        emission = cv2.resize(emission, (w, h),
+                              interpolation=cv2.INTER_LINEAR)
+    scaled = []
+    for ann in anns:
+        x, y, bw, bh = ann['bbox']
+        scaled.append(dict(ann, bbox=[x * sx, y * sy, bw * sx, bh * sy],
+                           area=ann['area'] * sx * sy))
+    return srgb, emission, scaled
+
+
 @dataclass(frozen=True)
 class _RawJob:
     out: str
@@ -315,6 +316,7 @@ class _RawJob:
     cameras: Tuple[Camera, ...]
     ranges: CaptureRanges
     source: Optional[SourceImage]
+    sensor_size: Optional[Tuple[int, int]] = None
 
 
 def camera_code(camera: Camera) -> int:
@@ -340,6 +342,9 @@ def _raw_job(job: _RawJob) -> Tuple[Dict[str, Any], List[Dict[str, Any]],
         emission = None
         extra = {'source_id': job.source.source_id,
                  'source_file': job.source.path}
+    if job.sensor_size is not None:
+        srgb, emission, anns = _to_sensor_size(srgb, emission, anns,
+                                               job.sensor_size)
     stem = f'{job.name}_{job.index:06d}'
     capture = job.ranges.sample(
         image_rng(job.seed, job.split, job.index, _CAPTURE))
@@ -370,6 +375,7 @@ def _raw_job(job: _RawJob) -> Tuple[Dict[str, Any], List[Dict[str, Any]],
         per_camera[cam.name] = {
             'illuminant_k': settings['temperature_k'],
             'exposure': settings['exposure'],
+            'ambient': settings['ambient'],
             'iso': settings['iso'],
             'noise': settings['noise'],
             'read_z': settings['read_z'],
@@ -387,15 +393,6 @@ def _raw_job(job: _RawJob) -> Tuple[Dict[str, Any], List[Dict[str, Any]],
     return image, anns, per_camera
 
 
-def annotation_path(out: str, camera: str, name: str,
-                    srgb: bool = False) -> str:
-    """Path of a RAW split's annotation file (``srgb``: the variant whose
-    file names are the sRGB references)."""
-    suffix = '_srgb' if srgb else ''
-    return os.path.join(out, 'annotations', camera,
-                        f'{camera}_{name}{suffix}.json')
-
-
 def generate_raw_split(out: str,
                        split: str,
                        num_images: Optional[int],
@@ -406,7 +403,8 @@ def generate_raw_split(out: str,
                        workers: int = 2,
                        progress: bool = True,
                        tag: str = '',
-                       source: Optional[Sequence[SourceImage]] = None
+                       source: Optional[Sequence[SourceImage]] = None,
+                       sensor_size: Optional[Tuple[int, int]] = None
                        ) -> Dict[str, str]:
     """Write one RAW split for several cameras.
 
@@ -425,6 +423,9 @@ def generate_raw_split(out: str,
             at one fixed exposure).
         source: well-lit images to use instead of procedural scenes
             (:func:`load_coco_source`).
+        sensor_size: ``(width, height)`` of the written mosaics if not the
+            scene's: scenes are upscaled to it before capture, boxes with
+            them.
 
     Returns:
         Paths of the written annotation files by camera.
@@ -432,8 +433,6 @@ def generate_raw_split(out: str,
     if split not in RAW_SPLITS:
         raise ValueError(f'RAW split must be one of {RAW_SPLITS}, got '
                          f'{split!r}')
-    if tag and (os.sep in tag or '_' in tag):
-        raise ValueError(f'tag must not contain {os.sep!r} or "_": {tag!r}')
     scene_cfg = scene_cfg or SceneConfig()
     cams = tuple(get_camera(c) for c in cameras)
     if source is not None:
@@ -442,13 +441,14 @@ def generate_raw_split(out: str,
             num_images, len(source))
     if not num_images:
         raise ValueError('num_images must be positive')
-    name = f'{split}-{tag}' if tag else split
+    name = split_name(split, tag)
     for cam in cams:
         for sub in ('raw_images', 'srgb_images'):
             os.makedirs(os.path.join(out, cam.name, sub), exist_ok=True)
     jobs = [
         _RawJob(out, seed, split, name, i, scene_cfg, cams, ranges,
-                None if source is None else source[i])
+                None if source is None else source[i],
+                None if sensor_size is None else tuple(sensor_size))
         for i in range(num_images)
     ]
     images: List[Dict[str, Any]] = []

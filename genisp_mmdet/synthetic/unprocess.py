@@ -20,10 +20,21 @@ in place of their random one::
 ``gain`` makes exposure 1 a well-exposed frame: the brightest sRGB colour
 just reaches the white level in its largest camera channel, so nothing
 clips at exposure 1 and the round trip through LibRaw is exact up to
-quantisation. Light sources (the scene's ``emission``) do not dim with the
-exposure: a pixel's radiance is scaled by ``exposure + (1 - exposure) *
-emission``, so street lamps and lit windows keep their brightness while
-the rest of the scene darkens.
+quantisation.
+
+Two axes of light, named apart:
+
+* ``exposure`` is the camera's: the light that reaches the sensor, for
+  everything in the scene, light sources included. Photons per pixel (and
+  so the shot noise per unit of signal) scale with it.
+* ``ambient`` is the scene's: the surroundings darken while light sources
+  (the scene's ``emission``) keep their brightness, as street lamps and lit
+  windows do at night. A pixel's radiance is scaled by ``ambient + (1 -
+  ambient) * emission``.
+
+A pixel's signal is therefore ``exposure * (ambient + (1 - ambient) *
+emission) * gain * (camera RGB of its colour)``. Without an emission map
+(e.g. a COCO source image) the two axes multiply and cannot be told apart.
 
 The DNG's AsShotNeutral is the camera's response to the light itself,
 ``xyz_to_cam @ XYZ(L)``, normalised to green = 1: what a camera's auto
@@ -37,16 +48,13 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from ..raw.color import SRGB_TO_XYZ, blackbody_xy
+from ..raw.color import SRGB_DECODE_LUT_8BIT, SRGB_TO_XYZ, blackbody_xy
 from .cameras import Camera, NoiseParams
 
 D65_WHITE = SRGB_TO_XYZ.sum(axis=1)  # XYZ of sRGB white, Y = 1
 BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367],
                      [0.0389, -0.0685, 1.0296]])
-_SRGB_DECODE = np.where(
-    np.arange(256) / 255 <= 0.04045,
-    np.arange(256) / 255 / 12.92,
-    ((np.arange(256) / 255 + 0.055) / 1.055)**2.4).astype(np.float32)
+_SRGB_DECODE = SRGB_DECODE_LUT_8BIT
 
 
 def daylight_xy(temperature_k: float) -> Tuple[float, float]:
@@ -105,18 +113,23 @@ class Capture:
     Attributes:
         temperature_k: colour temperature of the light; None for exactly
             D65 (the sRGB white, no chromatic adaptation).
-        exposure: light relative to a well-exposed frame (1 = white just
-            saturates; 0.01 = 100 times darker).
+        exposure: the camera's light, everything included, relative to a
+            well-exposed frame (1 = white just saturates; 0.01 = 100 times
+            fewer photons).
         iso: sets the noise through the camera's shot-noise gain (the
             sampled values are integers).
         read_z: N(0, 1) draw of the read-noise scatter.
         noise: False for a noise-free capture.
+        ambient: the scene's light on everything but its light sources,
+            relative to them (1 = no difference; 0.1 = surroundings 10
+            times darker than in daylight while lamps stay as bright).
     """
     temperature_k: Optional[float]
     exposure: float
     iso: float
     read_z: float = 0.0
     noise: bool = True
+    ambient: float = 1.0
 
     @property
     def white_xyz(self) -> np.ndarray:
@@ -133,29 +146,33 @@ class CaptureRanges:
     """Ranges the capture settings are sampled from (each log-uniform,
     except temperature: uniform in mired, 1e6 / K, as perceived).
 
-    The defaults (:data:`NIGHT`) set the light that reaches the sensor: a
-    frame brightened to a normal exposure has shot-noise variance
-    ``shot(ISO) / exposure``, which depends only on the photons collected.
-    For camera A (Sony RX100 VII-like, 2.4 um pixels) that spans
-    1.2e-3 to 2.3e-2, the noisy half of Brooks et al.'s range of real
-    low-light captures ([1e-4, 1.2e-2]) and up to twice its upper end,
-    i.e. about 8 to 160 photoelectrons at mid-grey; the larger pixels of
-    cameras B and C collect 5-6 times more. docs/synthetic_data.md gives
-    the measurements behind this choice."""
-    exposure: Tuple[float, float] = (0.2, 0.5)
+    The defaults (:data:`NIGHT`) are a night street: lamps and lit windows
+    exposed as in a well-exposed frame (``exposure`` 1), surroundings 2 to
+    5 times darker (``ambient`` 0.2-0.5). A non-emissive surface brightened
+    to a normal exposure has shot-noise variance ``shot(ISO) / (exposure *
+    ambient)``, which depends only on the photons it sends. For camera A
+    (Sony RX100 VII-like, 2.4 um pixels) that spans 1.2e-3 to 2.3e-2, the
+    noisy half of Brooks et al.'s range of real low-light captures ([1e-4,
+    1.2e-2]) and up to twice its upper end, i.e. about 8 to 160
+    photoelectrons at mid-grey; the larger pixels of cameras B and C
+    collect 5-6 times more. docs/synthetic_data.md gives the measurements
+    behind this choice."""
+    exposure: Tuple[float, float] = (1.0, 1.0)
     iso: Tuple[float, float] = (400, 3200)
     temperature: Tuple[float, float] = (2500, 6500)
     noise: bool = True
+    ambient: Tuple[float, float] = (0.2, 0.5)
 
     def __post_init__(self):
-        for name in ('exposure', 'iso', 'temperature'):
+        for name in ('exposure', 'ambient', 'iso', 'temperature'):
             lo, hi = getattr(self, name)
             if not 0 < lo <= hi:
                 raise ValueError(f'{name} range must satisfy 0 < min <= '
                                  f'max, got {(lo, hi)}')
-        if self.exposure[1] > 1:
-            raise ValueError('exposure above 1 would clip the well-exposed '
-                             f'frame: {self.exposure}')
+        for name in ('exposure', 'ambient'):
+            if getattr(self, name)[1] > 1:
+                raise ValueError(f'{name} above 1 would clip the '
+                                 f'well-exposed frame: {getattr(self, name)}')
         lo, hi = self.temperature
         if lo < 1667 or hi > 25000:
             raise ValueError('temperature must lie in 1667-25000 K, got '
@@ -163,9 +180,13 @@ class CaptureRanges:
 
     def sample(self, rng: np.random.Generator) -> Capture:
         """One capture; the draws are made in a fixed order and always all
-        made, so the result depends only on ``rng`` and the ranges."""
+        made, so the result depends only on ``rng`` and the ranges. The
+        exposure draw comes last, so that data sets written before the two
+        axes were told apart (when ``ambient`` was drawn as "exposure") are
+        reproduced exactly by the default ``exposure`` range (1, 1)."""
         u = rng.random(3)
         read_z = float(rng.standard_normal())
+        u_exposure = float(rng.random())
 
         def log_uniform(lo, hi, v):
             return math.exp(math.log(lo) + v * (math.log(hi) - math.log(lo)))
@@ -174,15 +195,18 @@ class CaptureRanges:
             0]
         temperature = 1e6 / (mired_lo + u[0] * (mired_hi - mired_lo))
         return Capture(temperature_k=round(temperature, 1),
-                       exposure=float(log_uniform(*self.exposure, u[1])),
+                       exposure=float(log_uniform(*self.exposure,
+                                                  u_exposure)),
                        iso=int(round(log_uniform(*self.iso, u[2]))),
                        read_z=read_z,
-                       noise=self.noise)
+                       noise=self.noise,
+                       ambient=float(log_uniform(*self.ambient, u[1])))
 
 
 NIGHT = CaptureRanges()
-WELL_LIT = CaptureRanges(exposure=(1.0, 1.0), iso=(100, 100),
-                         temperature=(6504, 6504), noise=False)
+WELL_LIT = CaptureRanges(exposure=(1.0, 1.0), ambient=(1.0, 1.0),
+                         iso=(100, 100), temperature=(6504, 6504),
+                         noise=False)
 
 
 @dataclass
@@ -192,9 +216,9 @@ class RawCapture:
     Attributes:
         mosaic: ``(H, W)`` uint16 digital numbers, black level included.
         as_shot_neutral: ``(3,)`` camera RGB of the light, green = 1.
-        xyz_scale: a noise-free, unclipped, non-emissive pixel develops
-            (``develop(..., 'xyz')``) to ``xyz_scale`` times the XYZ of its
-            sRGB colour adapted to the light.
+        xyz_scale: a noise-free, unclipped, non-emissive pixel loads
+            (mode ``'xyz'``) as ``xyz_scale`` times the XYZ of its sRGB
+            colour adapted to the light (``gain * exposure * ambient``).
         noise: the noise parameters used (None if noise-free).
     """
     mosaic: np.ndarray
@@ -242,14 +266,14 @@ def unprocess(srgb: np.ndarray,
     white = capture.white_xyz
     matrix = srgb_to_camera_matrix(camera, white)
     gain = exposure_gain(matrix)
-    e = capture.exposure
+    e, a = capture.exposure, capture.ambient
     lin = _SRGB_DECODE[srgb]  # (H, W, 3) float32 linear sRGB
     if emission is not None:
-        # Light sources keep their well-lit radiance; the rest dims by e.
-        lin *= (e + (1 - e) * emission.astype(np.float32))[..., None]
-        scale = gain
-    else:
+        # Light sources keep their radiance; the rest dims by the ambient.
+        lin *= (a + (1 - a) * emission.astype(np.float32))[..., None]
         scale = gain * e
+    else:
+        scale = gain * e * a
     channel = {'R': 0, 'G': 1, 'B': 2}
     rows = (matrix * scale).astype(np.float32)
     x = np.empty((h, w), np.float32)
@@ -267,12 +291,13 @@ def unprocess(srgb: np.ndarray,
     dn = np.rint(x * np.float32(span) + np.float32(camera.black_level))
     mosaic = np.clip(dn, 0, camera.white_level).astype(np.uint16)
     neutral = camera.xyz_to_cam @ white
-    return RawCapture(mosaic, neutral / neutral[1], gain * e, noise)
+    return RawCapture(mosaic, neutral / neutral[1], gain * e * a, noise)
 
 
 def capture_metadata(capture: Capture) -> Dict[str, object]:
     """JSON-ready capture settings (recorded per image)."""
     d = asdict(capture)
     d['exposure'] = float(f'{capture.exposure:.6g}')
+    d['ambient'] = float(f'{capture.ambient:.6g}')
     d['read_z'] = float(f'{capture.read_z:.6g}')
     return d

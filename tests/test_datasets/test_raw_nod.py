@@ -30,10 +30,10 @@ NIKON_VAL = ('raw-nod', 'Nikon', 'raw_new_Nikon750_val.json')
 # (images, boxes) the published files hold.
 REAL_FILES = {SONY_VAL: (321, 1896), SONY_TEST: (321, 1827),
               NIKON_VAL: (400, 2720)}
-MAIN = 'configs/raw_nod/genisp_retinanet_r50_fpn_15e_raw-nod-sony.py'
+MAIN = 'configs/genisp/genisp_retinanet_r50_fpn_15e_raw-nod-sony.py'
 NOD_CONFIGS = sorted(
     os.path.relpath(p, REPO)
-    for p in glob.glob(os.path.join(REPO, 'configs', 'raw_nod', '*.py')))
+    for p in glob.glob(os.path.join(REPO, 'configs', '*', '*raw-nod*.py')))
 
 
 def load_json(path):
@@ -249,9 +249,9 @@ ZOO = {'RetinaNet': 'retinanet_r50_fpn_1x_coco',
 def test_paper_settings_of_the_main_config():
     cfg = Config.fromfile(os.path.join(REPO, MAIN))
     assert cfg.model.type == 'FrozenDetector'
-    assert cfg.model.detector == 'RetinaNet'
-    assert cfg.model.backbone.depth == 50
-    assert cfg.model.bbox_head.num_classes == 80
+    assert cfg.model.detector.type == 'RetinaNet'
+    assert cfg.model.detector.backbone.depth == 50
+    assert cfg.model.detector.bbox_head.num_classes == 80
     assert cfg.model.data_preprocessor.isp.type == 'GenISP'
     assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-2)
     assert cfg.train_cfg.max_epochs == 15
@@ -284,8 +284,9 @@ def test_raw_nod_configs(config):
     the ISP of the row; every config also builds in tests/test_configs.py."""
     cfg = Config.fromfile(os.path.join(REPO, config))
     _, weights = _metafile_weights()
-    assert cfg.load_from == weights[ZOO[cfg.model.detector]]
-    head = cfg.model.get('bbox_head') or cfg.model.roi_head.bbox_head
+    detector = cfg.model.detector
+    assert cfg.load_from == weights[ZOO[detector.type]]
+    head = detector.get('bbox_head') or detector.roi_head.bbox_head
     assert head.num_classes == 80  # COCO heads
     name = os.path.basename(config)
     test_camera = 'Nikon' if 'nikon' in name else 'Sony'
@@ -301,19 +302,33 @@ def test_raw_nod_configs(config):
                             'classic-isp': 'ClassicISP'}[isp]
     assert cfg.test_dataloader.dataset.pipeline[0].mode == \
         ('rawpy' if isp == 'rawpy-isp' else 'xyz')
-    unseen = cfg.model.detector != 'RetinaNet' and isp == 'genisp'
+    unseen = detector.type != 'RetinaNet' and isp == 'genisp'
     assert bool(pre.get('isp_checkpoint')) == unseen
-    # Caffe-style FCOS weights expect BGR.
-    assert bool(pre.get('rgb_to_bgr')) == (cfg.model.detector == 'FCOS')
+    # The detector's own preprocessor, whole: caffe-style FCOS weights
+    # expect BGR (bgr_to_rgb=False), the others RGB.
+    assert pre.data_preprocessor == detector.data_preprocessor
+    assert pre.data_preprocessor.bgr_to_rgb == (detector.type != 'FCOS')
 
 
-def test_fcos_base_is_the_model_zoo_model():
+@pytest.mark.parametrize('det', ['fcos_r50-caffe_fpn_gn-head',
+                                 'faster-rcnn_r50_fpn'])
+def test_unseen_detectors_are_the_model_zoo_configs_whole(det):
+    """The unseen-detector configs inherit mmdet's own zoo configs: the
+    detector is theirs but for the ImageNet initialisation (its weights
+    come from load_from)."""
     root, _ = _metafile_weights()
-    theirs = Config.fromfile(
-        os.path.join(root, 'fcos', 'fcos_r50-caffe_fpn_gn-head_1x_coco.py'))
+    zoo = {'fcos_r50-caffe_fpn_gn-head': 'fcos/fcos_r50-caffe_fpn_gn-head_'
+           '1x_coco.py', 'faster-rcnn_r50_fpn': 'faster_rcnn/faster-rcnn_'
+           'r50_fpn_1x_coco.py'}[det]
+    theirs = Config.fromfile(os.path.join(root, zoo)).model.to_dict()
     ours = Config.fromfile(os.path.join(
-        REPO, 'configs/raw_nod/_base_/fcos_r50-caffe_fpn_gn-head.py'))
-    assert ours.model.to_dict() == theirs.model.to_dict()
+        REPO, f'configs/genisp/genisp_{det}_raw-nod-sony.py')).model
+    ours = ours.detector.to_dict()
+    assert ours['backbone'].pop('init_cfg') is None
+    theirs['backbone'].pop('init_cfg')
+    ours.pop('_scope_', None)
+    theirs.pop('_scope_', None)
+    assert ours == theirs
 
 
 def test_unseen_detectors_take_the_isp_from_a_genisp_checkpoint(tmp_path):
@@ -330,7 +345,7 @@ def test_unseen_detectors_take_the_isp_from_a_genisp_checkpoint(tmp_path):
     torch.save(dict(state_dict=state, meta={}), ckpt)
     for det in ('fcos_r50-caffe_fpn_gn-head', 'faster-rcnn_r50_fpn'):
         cfg = Config.fromfile(os.path.join(
-            REPO, f'configs/raw_nod/genisp_{det}_raw-nod-sony.py'))
+            REPO, f'configs/genisp/genisp_{det}_raw-nod-sony.py'))
         pre_cfg = cfg.model.data_preprocessor
         assert pre_cfg.isp_checkpoint.startswith(
             'work_dirs/genisp_retinanet_r50_fpn_15e_raw-nod-sony/')

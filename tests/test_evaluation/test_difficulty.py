@@ -306,15 +306,25 @@ def set_key(key, index, value):
      "flag 'isnoisy' is missing on 1 of 3 boxes, e.g. annotation id 0"),
     (set_key('isnoisy', 2, 1), ('isnoisy',),
      "flag 'isnoisy' is 1 on annotation id 2"),
-    (lambda anns: [a.pop(k) for a in anns
-                   for k in ('isnoisy', 'isdark', 'isblurry', 'islabeled')],
-     'auto', 'difficulty_flags="auto" found no per-box flag'),
 ])
 def test_bad_flags_name_the_file_and_reason(tmp_path, edit, flags, message):
     ann = small_file(tmp_path, 'int', edit)
     with pytest.raises(ValueError, match=message) as err:
         build_metric(ann, difficulty_flags=flags)
     assert str(ann) in str(err.value)
+
+
+def test_auto_on_a_file_without_flags_is_no_breakdown(tmp_path):
+    """RAW-NOD's val and Nikon files flag no box: 'auto' evaluates as
+    without flags, so a config may swap its test file and keep 'auto'."""
+    def no_flags(anns):
+        for a in anns:
+            for k in ('isnoisy', 'isdark', 'isblurry', 'islabeled'):
+                a.pop(k)
+
+    metric = build_metric(small_file(tmp_path, 'int', no_flags),
+                          difficulty_flags='auto')
+    assert metric.difficulty_flags == []
 
 
 def test_flags_need_an_annotation_file_and_bbox(tmp_path):

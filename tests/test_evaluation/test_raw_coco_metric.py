@@ -20,7 +20,7 @@ from ..helpers import REPO
 FILES = [('raw-nod', 'Sony', 'raw_new_Sony_RX100m7_val.json'),
          ('raw-nod', 'Sony', 'raw_str_labeled_new_Sony_RX100m7_test.json'),
          ('raw-nod', 'Nikon', 'raw_new_Nikon750_val.json')]
-MAIN = 'configs/raw_nod/genisp_retinanet_r50_fpn_15e_raw-nod-sony.py'
+MAIN = 'configs/genisp/genisp_retinanet_r50_fpn_15e_raw-nod-sony.py'
 
 
 def load_json(path):

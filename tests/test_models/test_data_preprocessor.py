@@ -83,17 +83,66 @@ def test_missing_raw_scale_is_an_error(tmp_path):
         pre(dict(inputs=[torch.rand(3, 32, 32)], data_samples=[sample]))
 
 
+STOCK = dict(type='DetDataPreprocessor', mean=[123.675, 116.28, 103.53],
+             std=[58.395, 57.12, 57.375], bgr_to_rgb=True,
+             pad_size_divisor=32)
+# mmdet's caffe-style FCOS (fcos_r50-caffe_fpn_gn-head_1x_coco.py): trained
+# on BGR images, BGR mean, no std.
+CAFFE = dict(type='DetDataPreprocessor', mean=[102.9801, 115.9465, 122.7717],
+             std=[1.0, 1.0, 1.0], bgr_to_rgb=False, pad_size_divisor=32)
+
+
 def test_srgb_path_matches_stock_preprocessor():
     """Well-lit sRGB rows: IdentityISP with 8-bit BGR input gives exactly
     what mmdet's DetDataPreprocessor gives the detector."""
     init_default_scope('mmdet')
     ours = MODELS.build(dict(
         type='GenISPDataPreprocessor', isp=dict(type='IdentityISP'),
-        input_scale=255, input_bgr_to_rgb=True, pad_size_divisor=32))
-    stock = MODELS.build(dict(
-        type='DetDataPreprocessor', mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_size_divisor=32))
+        input_scale=255, input_bgr_to_rgb=True, data_preprocessor=STOCK))
+    stock = MODELS.build(STOCK)
     img = torch.randint(0, 256, (3, 50, 70), dtype=torch.uint8)
     a = ours(dict(inputs=[img]))['inputs']
     b = stock(dict(inputs=[img]))['inputs']
     torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize('detector_pre', [STOCK, CAFFE])
+def test_detector_receives_the_channel_order_it_was_trained_on(detector_pre):
+    """An ISP output that is pure red (RGB order) reaches an ImageNet-style
+    detector as red in its first channel and a caffe-style (BGR) detector
+    as red in its last channel, each normalised by its own mean and std."""
+    init_default_scope('mmdet')
+    pre = MODELS.build(dict(type='GenISPDataPreprocessor',
+                            isp=dict(type='IdentityISP'),
+                            data_preprocessor=detector_pre))
+    red = torch.zeros(3, 32, 32)
+    red[0] = 1.0  # the ISP's output: RGB, [0, 1]
+    out = pre(dict(inputs=[red]))['inputs'][0, :, 0, 0]
+    mean = torch.tensor(detector_pre['mean'])
+    std = torch.tensor(detector_pre['std'])
+    red_channel = 0 if detector_pre['bgr_to_rgb'] else 2
+    expected = (torch.zeros(3) - mean) / std
+    expected[red_channel] = (255 - mean[red_channel]) / std[red_channel]
+    torch.testing.assert_close(out, expected)
+
+
+def test_detector_preprocessor_arguments_here_are_an_error():
+    """The old way of rebuilding the detector's preprocessor by hand is
+    refused with the new way in the message, never silently ignored."""
+    init_default_scope('mmdet')
+    with pytest.raises(TypeError, match='data_preprocessor=detector'):
+        MODELS.build(dict(type='GenISPDataPreprocessor',
+                          isp=dict(type='IdentityISP'), mean=[0, 0, 0],
+                          std=[1, 1, 1], data_preprocessor=STOCK))
+    with pytest.raises(TypeError, match='needs the detector'):
+        MODELS.build(dict(type='GenISPDataPreprocessor',
+                          isp=dict(type='IdentityISP')))
+
+
+def test_device_moves_reach_the_detector_preprocessor():
+    init_default_scope('mmdet')
+    pre = MODELS.build(dict(type='GenISPDataPreprocessor',
+                            isp=dict(type='IdentityISP'),
+                            data_preprocessor=STOCK))
+    pre.to('meta')
+    assert str(pre.device) == str(pre.data_preprocessor.device) == 'meta'

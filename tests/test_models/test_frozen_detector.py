@@ -9,12 +9,12 @@ from mmdet.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 
 import genisp_mmdet  # noqa: F401
 from genisp_mmdet.models.detectors import FrozenDetectorMixin
-from ..helpers import REPO
+from ..helpers import DETECTORS, REPO
 
 CONFIGS = {
-    'RetinaNet': 'configs/genisp_retinanet_raw.py',
-    'FCOS': 'configs/genisp_fcos_raw.py',
-    'FasterRCNN': 'configs/genisp_faster-rcnn_raw.py',
+    'RetinaNet': DETECTORS['retinanet'],
+    'FCOS': DETECTORS['fcos'],
+    'FasterRCNN': DETECTORS['faster-rcnn'],
 }
 
 
@@ -51,10 +51,7 @@ def test_state_dict_keys_are_the_stock_detectors(name):
     """Stock mmdet checkpoints load with load_from, no key remapping: the
     frozen model's keys are the plain detector's plus the ISP's."""
     cfg, model = build(CONFIGS[name])
-    plain_cfg = cfg.model.copy()
-    plain_cfg['type'] = plain_cfg.pop('detector')
-    plain_cfg['data_preprocessor'] = dict(type='DetDataPreprocessor')
-    plain = MODELS.build(plain_cfg)
+    plain = MODELS.build(cfg.model.detector)  # the detector's own config
     keys = set(model.state_dict())
     plain_keys = set(plain.state_dict())
     assert plain_keys <= keys
@@ -76,3 +73,17 @@ def test_train_mode_keeps_frozen_modules_in_eval():
     assert not model.backbone.training and not model.bbox_head.training
     model.eval()
     assert not model.data_preprocessor.isp.training
+
+
+def test_a_type_name_with_arguments_builds_the_same_detector():
+    cfg, model = build(CONFIGS['FCOS'])
+    args = dict(cfg.model.detector)
+    args.pop('data_preprocessor')
+    by_name = MODELS.build(dict(
+        type='FrozenDetector', detector=args.pop('type'),
+        data_preprocessor=cfg.model.data_preprocessor, **args))
+    assert type(by_name) is type(model)
+    assert set(by_name.state_dict()) == set(model.state_dict())
+    with pytest.raises(TypeError, match='put them in `detector`'):
+        MODELS.build(dict(type='FrozenDetector', detector=cfg.model.detector,
+                          backbone=dict()))

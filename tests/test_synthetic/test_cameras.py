@@ -62,4 +62,7 @@ def test_noise_variance_matches_model(name):
             want = shot * x[dy::2, dx::2].mean() + read
             got = d[dy::2, dx::2].var()
             assert got == pytest.approx(want, rel=0.05)
-            assert abs(d[dy::2, dx::2].mean()) < 3 * math.sqrt(want / 16384)
+            # unbiased up to sampling and the clean image's rounding to
+            # a digital number (half a step; 12-bit files have few steps)
+            assert abs(d[dy::2, dx::2].mean()) < 3 * math.sqrt(
+                want / 16384) + 0.5 / span

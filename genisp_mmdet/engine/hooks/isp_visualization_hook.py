@@ -53,11 +53,11 @@ class ISPVisualizationHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         preprocessor = model.data_preprocessor
-        if not hasattr(preprocessor, 'develop'):
+        if not hasattr(preprocessor, 'run_isp'):
             return
         inputs = data_batch['inputs'][:self.num_images]
         with torch.no_grad():
-            images = preprocessor.develop(inputs)
+            images = preprocessor.run_isp(inputs)
         grid = isp_grid(images, self.height)
         self._done_this_val = True
         if runner.rank != 0:

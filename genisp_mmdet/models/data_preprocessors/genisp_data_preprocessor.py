@@ -1,11 +1,10 @@
-"""mmdet glue: an ISP as the first stage of a detector's data preprocessor."""
+"""mmdet glue: an ISP in front of a detector's own data preprocessor."""
 from __future__ import annotations
 
 import os
 from typing import List, Optional, Sequence, Union
 
-import torch
-from mmdet.models.data_preprocessors import DetDataPreprocessor
+from mmengine.model import BaseDataPreprocessor
 from mmdet.registry import MODELS
 from torch import Tensor
 
@@ -13,64 +12,112 @@ from ...utils.checkpoint import load_isp_state_dict
 
 RAW_EXTENSIONS = ('.dng', '.arw', '.nef', '.cr2', '.cr3', '.raf', '.orf',
                   '.rw2', '.pef', '.srw', '.kdc', '.3fr', '.iiq', '.raw')
+# Arguments of the detector's own preprocessor that older configs gave
+# here; they now belong to ``data_preprocessor`` (the detector's, whole).
+_DETECTOR_ARGS = ('mean', 'std', 'pad_size_divisor', 'pad_value',
+                  'pad_mask', 'mask_pad_value', 'pad_seg', 'seg_pad_value',
+                  'bgr_to_rgb', 'rgb_to_bgr', 'boxtype2tensor',
+                  'non_blocking', 'batch_augments')
 
 
 @MODELS.register_module()
-class GenISPDataPreprocessor(DetDataPreprocessor):
-    """Runs an ISP on each image, then mmdet's normalisation and padding.
+class GenISPDataPreprocessor(BaseDataPreprocessor):
+    """Runs an ISP on each image, then the detector's own data preprocessor,
+    unchanged.
 
-    Per batch: cast to the device; scale inputs to [0, 1]
-    (``/ input_scale``); run the ISP on each image unpadded, in fp32;
-    multiply by ``output_scale`` (255 maps [0, 1] to the 0-255 range the
-    detector's ``mean``/``std`` expect); normalise, pad and record
-    ``batch_input_shape``/``pad_shape`` as :class:`DetDataPreprocessor`
-    does; fold each sample's ``raw_scale`` (from
-    :class:`LoadRawImageFromFile`) into its ``scale_factor``, so that
-    predictions map back to annotated-area pixels.
+    Per batch: cast to the device; bring the loaded images to the ISP's
+    input (``/ input_scale``; 8-bit images from ``LoadImageFromFile`` are
+    BGR and flipped to RGB with ``input_bgr_to_rgb``); run the ISP on each
+    image unpadded, in fp32 (RGB out, nominally [0, 1]); hand its output to
+    ``data_preprocessor`` in the form that preprocessor was configured for,
+    an image loaded by mmcv's ``LoadImageFromFile``: 0-255, BGR channel
+    order. The detector's own ``mean``, ``std``, ``bgr_to_rgb``, padding,
+    ``pad_mask`` and ``batch_augments`` then apply as they were trained: a
+    caffe-style detector (``bgr_to_rgb=False``, BGR mean) receives BGR, an
+    ImageNet-style one RGB, YOLOX its unnormalised 0-255 input. Finally each
+    sample's ``raw_scale`` (from :class:`LoadRawImageFromFile`) is folded
+    into its ``scale_factor``, so that predictions map back to
+    annotated-area pixels.
+
+    In a config, wrap a detector's own config whole (mmdet's idiom of
+    ``configs/soft_teacher/``)::
+
+        detector = _base_.model
+        model = dict(
+            _delete_=True, type='FrozenDetector', detector=detector,
+            data_preprocessor=dict(
+                type='GenISPDataPreprocessor', isp=dict(type='GenISP'),
+                data_preprocessor=detector.data_preprocessor))
 
     The same class runs every row of a comparison: GenISP, the fixed ISPs
     (``IdentityISP``, ``LinearISP``, ``ClassicISP``) or the well-lit sRGB
     upper bound (``IdentityISP`` with ``input_scale=255`` and
-    ``input_bgr_to_rgb=True`` for images loaded by ``LoadImageFromFile``).
+    ``input_bgr_to_rgb=True``).
 
     Args:
         isp: config of the ISP module (``type='GenISP'`` etc.).
-        mean, std: the detector's normalisation, on a 0-255 scale.
+        data_preprocessor: the detector's own data preprocessor config
+            (e.g. ``DetDataPreprocessor``), run unchanged after the ISP.
         input_scale: divides the loaded images (1 for RAW loaders, 255 for
             8-bit images).
-        output_scale: multiplies the ISP output before ``mean``/``std``.
         input_bgr_to_rgb: flip channels before the ISP (8-bit images
             loaded by OpenCV are BGR).
         isp_checkpoint: optional checkpoint to take the ISP's weights from
             (e.g. a GenISP trained with another detector); keys are looked
             up under ``isp_checkpoint_prefix``.
-        **kwargs: :class:`DetDataPreprocessor` arguments (``pad_size_divisor``,
-            ``batch_augments``, ...). ``bgr_to_rgb``/``rgb_to_bgr`` act on the
-            ISP's output.
     """
 
     def __init__(self,
                  isp: dict = dict(type='GenISP'),
-                 mean: Sequence[float] = (123.675, 116.28, 103.53),
-                 std: Sequence[float] = (58.395, 57.12, 57.375),
+                 data_preprocessor: Optional[dict] = None,
                  input_scale: float = 1.0,
-                 output_scale: float = 255.0,
                  input_bgr_to_rgb: bool = False,
                  isp_checkpoint: Optional[str] = None,
                  isp_checkpoint_prefix: str = 'data_preprocessor.isp.',
                  **kwargs) -> None:
-        super().__init__(mean=mean, std=std, **kwargs)
+        old = sorted(set(kwargs) & set(_DETECTOR_ARGS) | (
+            {'output_scale'} & set(kwargs)))
+        if old:
+            raise TypeError(
+                f'GenISPDataPreprocessor got {", ".join(old)}: these belong '
+                "to the detector's own data preprocessor, which is now given "
+                'whole and run unchanged after the ISP: '
+                'data_preprocessor=detector.data_preprocessor (see '
+                "configs/genisp/ and the README's 'Swap the detector')")
+        if kwargs:
+            raise TypeError('GenISPDataPreprocessor got unexpected arguments '
+                            f'{sorted(kwargs)}')
+        if data_preprocessor is None:
+            raise TypeError(
+                "GenISPDataPreprocessor needs the detector's own data "
+                'preprocessor: data_preprocessor=detector.data_preprocessor')
+        super().__init__()
         self.isp = MODELS.build(isp)
+        self.data_preprocessor = MODELS.build(data_preprocessor)
         self.input_scale = float(input_scale)
-        self.output_scale = float(output_scale)
         self.input_bgr_to_rgb = input_bgr_to_rgb
         if isp_checkpoint is not None:
             state = load_isp_state_dict(isp_checkpoint, isp_checkpoint_prefix)
             self.isp.load_state_dict(state, strict=True)
 
-    def develop(self, inputs: Union[Tensor, Sequence[Tensor]]) -> List[Tensor]:
+    # mmengine's preprocessors keep their device in an attribute that only
+    # their own ``to``/``cuda``/``cpu`` update: pass every move on to the
+    # detector's preprocessor, or it would cast the batch back.
+    def to(self, *args, **kwargs):
+        self.data_preprocessor.to(*args, **kwargs)
+        return super().to(*args, **kwargs)
+
+    def cuda(self, *args, **kwargs):
+        self.data_preprocessor.cuda(*args, **kwargs)
+        return super().cuda(*args, **kwargs)
+
+    def cpu(self, *args, **kwargs):
+        self.data_preprocessor.cpu(*args, **kwargs)
+        return super().cpu(*args, **kwargs)
+
+    def run_isp(self, inputs: Union[Tensor, Sequence[Tensor]]) -> List[Tensor]:
         """Run the ISP alone: loaded images -> ISP outputs ``(3, H, W)``,
-        nominally [0, 1] (no normalisation, no padding)."""
+        RGB, nominally [0, 1] (no normalisation, no padding)."""
         images = [x.to(self.device).float() for x in inputs]
         if self.input_bgr_to_rgb:
             images = [x.flip(0) for x in images]
@@ -80,11 +127,12 @@ class GenISPDataPreprocessor(DetDataPreprocessor):
 
     def forward(self, data: dict, training: bool = False) -> dict:
         data = self.cast_data(data)
-        outputs = [x * self.output_scale for x in self.develop(data['inputs'])]
-        data = super().forward(
-            dict(inputs=outputs, data_samples=data.get('data_samples')),
-            training=training)
-        for sample in data['data_samples'] or []:
+        # As LoadImageFromFile would have loaded the ISP's image.
+        loaded = [(x * 255.0).flip(0) for x in self.run_isp(data['inputs'])]
+        data = self.data_preprocessor(
+            dict(inputs=loaded, data_samples=data.get('data_samples')),
+            training)
+        for sample in data.get('data_samples') or []:
             self._fold_raw_scale(sample)
         return data
 

@@ -1,19 +1,23 @@
 """mmdet glue: any mmdet detector, frozen, behind a trainable ISP.
 
-Mechanism: ``FrozenDetector`` builds the named detector class through a
+Mechanism: ``FrozenDetector`` builds the detector's own class through a
 subclass that adds freezing. The module tree is the detector's own (no
 wrapper, no key prefix), so stock mmdet checkpoints load with ``load_from``
 unchanged, ``isinstance`` checks and mmdet's hooks see the usual detector,
 and DDP (wrapped inside ``Runner.__init__``) only ever sees the ISP's
 parameters as trainable, because freezing happens at construction.
 
-In a config, change the detector's ``type`` and name it instead::
+In a config, wrap the detector's config whole::
 
-    model = dict(type='FrozenDetector', detector='RetinaNet', ...)
+    detector = _base_.model
+    model = dict(_delete_=True, type='FrozenDetector', detector=detector,
+                 data_preprocessor=dict(
+                     type='GenISPDataPreprocessor', isp=dict(type='GenISP'),
+                     data_preprocessor=detector.data_preprocessor))
 """
 from __future__ import annotations
 
-from typing import Dict, Sequence, Tuple, Type
+from typing import Dict, Optional, Sequence, Tuple, Type, Union
 
 from mmdet.registry import MODELS
 from torch import nn
@@ -58,24 +62,38 @@ def frozen_class(cls: Type[nn.Module]) -> type:
 
 
 @MODELS.register_module()
-def FrozenDetector(detector: str,
+def FrozenDetector(detector: Union[dict, str],
+                   data_preprocessor: Optional[dict] = None,
                    trainable: Sequence[str] = ('data_preprocessor.isp', ),
                    **kwargs) -> nn.Module:
-    """Build ``detector`` (a name in mmdet's MODELS registry) from
-    ``kwargs`` with all parameters frozen except those under the
+    """Build a detector with all parameters frozen except those under the
     ``trainable`` name prefixes.
 
     Args:
-        detector: the detector type, e.g. ``'RetinaNet'``, ``'FCOS'``,
-            ``'FasterRCNN'``.
+        detector: the detector's own model config, whole (``type``,
+            backbone, heads, ``data_preprocessor``, ``train_cfg``, ...); or
+            a type name such as ``'RetinaNet'``, its arguments then given as
+            ``**kwargs``.
+        data_preprocessor: replaces the detector's data preprocessor (a
+            ``GenISPDataPreprocessor`` that runs the detector's own after
+            the ISP).
         trainable: parameter-name prefixes that stay trainable.
-        **kwargs: the detector's own arguments (backbone, neck, heads,
-            data_preprocessor, train_cfg, test_cfg, init_cfg).
     """
-    cls = MODELS.get(detector)
+    if isinstance(detector, str):
+        cfg = dict(kwargs, type=detector)
+    else:
+        if kwargs:
+            raise TypeError(f'FrozenDetector got {sorted(kwargs)} beside a '
+                            'whole detector config; put them in `detector`')
+        cfg = dict(detector)
+    cfg.pop('_scope_', None)  # the classes live in mmdet's registry
+    if data_preprocessor is not None:
+        cfg['data_preprocessor'] = data_preprocessor
+    name = cfg.pop('type')
+    cls = MODELS.get(name) if isinstance(name, str) else name
     if cls is None:
-        raise KeyError(f'{detector!r} is not a registered mmdet model')
-    model = frozen_class(cls)(**kwargs)
+        raise KeyError(f'{name!r} is not a registered mmdet model')
+    model = frozen_class(cls)(**cfg)
     model.trainable = tuple(trainable)
     model.freeze()
     return model

@@ -1,4 +1,0 @@
-# Ablation: GenISP without its ConvWB (white balance), trained the
-# same way as configs/genisp_retinanet_raw.py.
-_base_ = '../genisp_retinanet_raw.py'
-model = dict(data_preprocessor=dict(isp=dict(wb=False)))

@@ -1,6 +1,0 @@
-# classic_isp: XYZ -> sRGB, gray-world white balance, auto exposure, sRGB
-# gamma, in front of the same frozen FCOS. No training:
-# python tools/test.py CONFIG
-_base_ = '../genisp_fcos_raw.py'
-model = dict(
-    data_preprocessor=dict(isp=dict(_delete_=True, type='ClassicISP')))

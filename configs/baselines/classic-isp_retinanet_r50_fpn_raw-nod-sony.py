@@ -1,0 +1,8 @@
+# classic_isp baseline: the packed XYZ image -> linear sRGB, gray-world white
+# balance, auto exposure, sRGB gamma, in front of the COCO RetinaNet.
+# No training:
+#
+#   python tools/test.py configs/baselines/classic-isp_retinanet_r50_fpn_raw-nod-sony.py
+_base_ = '../genisp/genisp_retinanet_r50_fpn_15e_raw-nod-sony.py'
+model = dict(
+    data_preprocessor=dict(isp=dict(_delete_=True, type='ClassicISP')))

@@ -1,4 +1,0 @@
-# raw_naive: the packed XYZ image, only linearly scaled (mean 0.18), in
-# front of the same frozen RetinaNet. No training: python tools/test.py CONFIG
-_base_ = '../genisp_retinanet_raw.py'
-model = dict(data_preprocessor=dict(isp=dict(_delete_=True, type='LinearISP')))

@@ -1,0 +1,4 @@
+# Ablation: GenISP without its shallow ConvNet (local enhancement), trained the
+# same way as configs/genisp/genisp_retinanet_r18-slim_fpn_12e_synthetic-raw.py.
+_base_ = '../genisp_retinanet_r18-slim_fpn_12e_synthetic-raw.py'
+model = dict(data_preprocessor=dict(isp=dict(enhance=False)))

@@ -1,0 +1,14 @@
+# GenISP as the paper writes it (genisp_paper): ConvWB predicts the three
+# gains directly (1 + output), ConvCC the matrix directly (I + output), on
+# the image as it is (no exposure normalisation). Trained the same way as
+# genisp_retinanet_r18-slim_fpn_12e_synthetic-raw.py; the comparisons of
+# the study run it beside the default.
+_base_ = './genisp_retinanet_r18-slim_fpn_12e_synthetic-raw.py'
+model = dict(
+    data_preprocessor=dict(
+        isp=dict(
+            _delete_=True,
+            type='GenISP',
+            normalize=None,
+            wb_cfg=dict(parametrization='direct'),
+            cc_cfg=dict(parametrization='direct'))))

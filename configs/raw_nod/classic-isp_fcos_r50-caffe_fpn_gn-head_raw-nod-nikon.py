@@ -1,8 +1,0 @@
-# classic-isp_fcos_r50-caffe_fpn_gn-head_raw-nod-sony.py on the Nikon D750 test split.
-#
-#   python tools/test.py configs/raw_nod/classic-isp_fcos_r50-caffe_fpn_gn-head_raw-nod-nikon.py
-_base_ = './classic-isp_fcos_r50-caffe_fpn_gn-head_raw-nod-sony.py'
-test_dataloader = dict(
-    dataset=dict(ann_file='annotations/Nikon/raw_new_Nikon750_test.json'))
-test_evaluator = dict(
-    ann_file='data/RAW-NOD/annotations/Nikon/raw_new_Nikon750_test.json')

@@ -1,0 +1,246 @@
+"""The study's plans, as data: what each run generates, trains and
+evaluates.
+
+A row of a results table is a :class:`Row`: a method (a config), a
+detector, a :class:`EvalSet` (the test scenes as one camera captured them
+under some light) and, for trained methods, the training seed. A
+:class:`Plan` lists the data sizes, the trainings and the rows;
+:mod:`.stages` turns each into commands of this repository, and
+:mod:`.report` turns finished rows into tables.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from ..synthetic import layout
+
+CAMERA_A, CAMERA_B, CAMERA_C = 'SonyRX100M7', 'NikonD750', 'Canon5DIVGRBG'
+DETECTORS = {'retinanet': 'RetinaNet', 'fcos': 'FCOS',
+             'faster-rcnn': 'Faster R-CNN'}
+# The config of each method; {det} is the detector.
+_GENISP = 'configs/genisp/{name}_{det}_r18-slim_fpn_12e_synthetic-raw.py'
+_ABLATION = ('configs/genisp/ablations/{name}_{det}_r18-slim_fpn_12e_'
+             'synthetic-raw.py')
+_BASELINE = 'configs/baselines/{name}_{det}_r18-slim_fpn_synthetic-{kind}.py'
+METHOD_CONFIGS = {
+    'genisp': _GENISP.format(name='genisp', det='{det}'),
+    'genisp_no_wb': _ABLATION.format(name='genisp-no-wb', det='{det}'),
+    'genisp_no_cc': _ABLATION.format(name='genisp-no-cc', det='{det}'),
+    'genisp_no_enhance': _ABLATION.format(name='genisp-no-enhance',
+                                          det='{det}'),
+    'genisp_no_cst': _ABLATION.format(name='genisp-no-cst', det='{det}'),
+    'raw_naive': _BASELINE.format(name='raw-naive', det='{det}', kind='raw'),
+    'rawpy_isp': _BASELINE.format(name='rawpy-isp', det='{det}', kind='raw'),
+    'classic_isp': _BASELINE.format(name='classic-isp', det='{det}',
+                                    kind='raw'),
+    'well_lit_srgb': _BASELINE.format(name='well-lit', det='{det}',
+                                      kind='srgb'),
+}
+TRAINED = ('genisp', 'genisp_no_wb', 'genisp_no_cc', 'genisp_no_enhance',
+           'genisp_no_cst')
+FIXED = ('raw_naive', 'rawpy_isp', 'classic_isp')
+WELL_LIT = 'well_lit_srgb'
+
+
+def method_config(method: str, det: str = 'retinanet') -> str:
+    return METHOD_CONFIGS[method].format(det=det)
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """The test scenes as one camera captures them.
+
+    Attributes:
+        camera: the camera's name.
+        tag: '' for the test split itself; otherwise the name of the same
+            scenes and draws under other capture settings
+            (``test-<tag>``).
+        exposure, ambient: fixed values of the two light axes
+            (:class:`~genisp_mmdet.synthetic.Capture`), None where the
+            split keeps the capture ranges' own draws.
+        axis: what the set varies, for reports: ``'exposure'``,
+            ``'ambient'`` or ``'photons'`` (equal photons per pixel to
+            camera A); None for the test split.
+    """
+    camera: str
+    tag: str = ''
+    exposure: Optional[float] = None
+    ambient: Optional[float] = None
+    axis: Optional[str] = None
+
+    @property
+    def split(self) -> str:
+        return layout.split_name('test', self.tag)
+
+
+def exposure_set(camera: str, exposure: float) -> EvalSet:
+    """The test scenes with every light (lamps included) scaled: the
+    camera's exposure."""
+    return EvalSet(camera, f'exposure{exposure:g}', exposure=exposure,
+                   axis='exposure')
+
+
+def ambient_set(camera: str, ambient: float) -> EvalSet:
+    """The test scenes with the surroundings at ``ambient`` and the lamps
+    as bright: the scene's light."""
+    return EvalSet(camera, f'ambient{ambient:g}', ambient=ambient,
+                   axis='ambient')
+
+
+def equal_photons_set(camera: str) -> EvalSet:
+    """The test scenes with the camera's exposure scaled so that its pixels
+    collect as many photons as camera A's (by the ratio of pixel areas:
+    shot noise per unit of signal then matches camera A's; read noise stays
+    the sensor's own). Everything dims, lamps included."""
+    from ..synthetic import CAMERAS, NIGHT
+    ratio = (CAMERAS[CAMERA_A].pixel_um / CAMERAS[camera].pixel_um)**2
+    lo, hi = NIGHT.exposure
+    if lo != hi:
+        raise ValueError('equal photons need a fixed default exposure, got '
+                         f'{NIGHT.exposure}')
+    return EvalSet(camera, 'photonsA', exposure=lo * ratio, axis='photons')
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a results table."""
+    method: str
+    det: str
+    test: EvalSet
+    seed: Optional[int] = None  # training seed (trained methods only)
+
+    @property
+    def trained(self) -> bool:
+        return self.method in TRAINED
+
+    @property
+    def detector(self) -> str:
+        return DETECTORS[self.det]
+
+    @property
+    def test_camera(self) -> str:
+        return 'srgb' if self.method == WELL_LIT else self.test.camera
+
+    @property
+    def id(self) -> str:
+        seed = f'__seed{self.seed}' if self.seed is not None else ''
+        return (f'{self.method}__{self.det}__{self.test_camera}__'
+                f'{self.test.split}{seed}')
+
+
+@dataclass
+class Plan:
+    """What one study run generates, trains and evaluates.
+
+    Attributes:
+        name: ``demo``, ``reproduce``, ``long``, ...
+        data_root, work_root: repository-relative folders.
+        sizes: images per RAW split and camera.
+        cameras: cameras of the train/val/test splits.
+        trainings: ``(method, seed)`` of every training run.
+        epochs, milestones: the GenISP training schedule.
+        test_sets: test sets beyond each camera's test split.
+        rows: the rows to evaluate.
+    """
+    name: str
+    data_root: str
+    work_root: str
+    sizes: Dict[str, int]
+    cameras: List[str]
+    trainings: List[Tuple[str, int]]
+    epochs: int
+    milestones: List[int]
+    test_sets: List[EvalSet] = field(default_factory=list)
+    rows: List[Row] = field(default_factory=list)
+
+    @property
+    def results_name(self) -> str:
+        return 'synthetic_benchmark' if self.name == 'reproduce' else self.name
+
+    def with_epochs(self, epochs: int) -> 'Plan':
+        """The plan with a shorter or longer schedule (milestones past the
+        end dropped)."""
+        return replace(self, epochs=epochs, milestones=[
+            m for m in self.milestones if m < epochs] or [epochs])
+
+
+def rows_for(methods: Sequence[str], det: str, test: EvalSet,
+             seeds: Sequence[int] = (0, )) -> List[Row]:
+    """Rows of ``methods`` on a test set: one per seed for trained ones."""
+    out = []
+    for m in methods:
+        if m in TRAINED:
+            out += [Row(m, det, test, s) for s in seeds]
+        else:
+            out.append(Row(m, det, test))
+    return out
+
+
+def demo_plan() -> Plan:
+    """``make demo``: camera A only, 3 epochs, GenISP against the packed
+    RAW image and LibRaw's default processing."""
+    a = EvalSet(CAMERA_A)
+    return Plan(
+        name='demo',
+        data_root='data/synthetic_demo',
+        work_root='work_dirs/demo',
+        sizes={s: layout.SPLIT_SIZES['demo'][s] for s in layout.RAW_SPLITS},
+        cameras=[CAMERA_A],
+        trainings=[('genisp', 0)],
+        epochs=3,
+        milestones=[3],
+        rows=rows_for((WELL_LIT, 'raw_naive', 'rawpy_isp', 'genisp'),
+                      'retinanet', a))
+
+
+EXPOSURES = (1.0, 0.5, 0.2, 0.1, 0.05)
+AMBIENTS = (0.03, 0.1, 0.2, 0.35, 0.5, 1.0)
+
+
+def reproduce_plan() -> Plan:
+    """``make reproduce``: three cameras, three detectors, the trained
+    variants, the light sweeps."""
+    cameras = [CAMERA_A, CAMERA_B, CAMERA_C]
+    photons = [equal_photons_set(c) for c in (CAMERA_B, CAMERA_C)]
+    sweeps = ([exposure_set(CAMERA_A, e) for e in EXPOSURES] +
+              [ambient_set(CAMERA_A, a) for a in AMBIENTS])
+    plan = Plan(
+        name='reproduce',
+        data_root='data/synthetic',
+        work_root='work_dirs/study',
+        sizes={s: layout.SPLIT_SIZES['study'][s] for s in layout.RAW_SPLITS},
+        cameras=cameras,
+        trainings=[(m, 0) for m in TRAINED],
+        epochs=4,
+        milestones=[3],
+        test_sets=photons + sweeps)
+    rows = [Row(WELL_LIT, d, EvalSet(CAMERA_A)) for d in DETECTORS]
+    for cam in cameras:
+        rows += rows_for(FIXED + ('genisp', 'genisp_no_cst'), 'retinanet',
+                         EvalSet(cam))
+    rows += rows_for(('genisp_no_wb', 'genisp_no_cc', 'genisp_no_enhance'),
+                     'retinanet', EvalSet(CAMERA_A))
+    for det in ('fcos', 'faster-rcnn'):
+        rows += rows_for(FIXED + ('genisp', ), det, EvalSet(CAMERA_A))
+    for t in photons:
+        rows += rows_for(FIXED + ('genisp', 'genisp_no_cst'), 'retinanet', t)
+    for t in sweeps:
+        rows += rows_for(FIXED + ('genisp', ), 'retinanet', t)
+    plan.rows = rows
+    return plan
+
+
+def long_plan(epochs: int, milestones: Sequence[int]) -> Plan:
+    """GenISP alone with its config's own schedule (``epochs``,
+    ``milestones``), on the study's data: how far training length takes it
+    (longer than ``make reproduce``'s 2 hours allow for every variant)."""
+    plan = reproduce_plan()  # same data root, sizes and cameras
+    plan.name = 'long'
+    plan.work_root = 'work_dirs/study_long'
+    plan.trainings = [('genisp', 0)]
+    plan.epochs = epochs
+    plan.milestones = list(milestones)
+    plan.test_sets = []
+    plan.rows = [Row('genisp', 'retinanet', EvalSet(CAMERA_A), 0)]
+    return plan

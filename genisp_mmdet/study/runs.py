@@ -1,0 +1,105 @@
+"""What each study command does, from its plan to results/ and README.md
+(``tools/study.py`` is the command line over these)."""
+from __future__ import annotations
+
+import json
+import os.path as osp
+import time
+from typing import Optional
+
+from . import plans
+from .plans import Plan
+from .pretrain import verify_checkpoints
+from .report import curve_text, record_run, run_info, stage_report
+from .shell import Workspace, log, write_json
+from .stages import (load_rows, stage_data, stage_train_evaluate,
+                     train_command, val_curve)
+
+LONG_JSON = 'genisp_long_schedule.json'
+README_BLOCKS = dict(demo='demo-output', reproduce='synthetic-benchmark')
+
+
+def execute(ws: Workspace, plan: Plan) -> dict:
+    """Generate, train and evaluate what the plan lists and is not done
+    yet; returns what ran and the minutes of each part."""
+    verify_checkpoints(ws)
+    did = {}
+    t = time.time()
+    stage_data(ws, plan)
+    did['data_minutes'] = round((time.time() - t) / 60, 1)
+    t = time.time()
+    did.update(stage_train_evaluate(ws, plan))
+    did['train_evaluate_minutes'] = round((time.time() - t) / 60, 1)
+    return did
+
+
+def long_line(long: dict, well: Optional[float]) -> str:
+    """The reproduce report's line on the longer GenISP run."""
+    share = f' = {long["AP"] / well:.0%} of the well-lit AP' if well else ''
+    return (f'genisp with its config\'s schedule ({long["epochs"]} epochs, '
+            f'x0.1 after epochs {", ".join(map(str, long["milestones"]))}; '
+            f'`make reproduce-long`, {long["run"]["minutes"]} min): test AP '
+            f'{long["AP"]:.3f}{share}; camera A val AP by epoch ' +
+            curve_text(long['val_curve']))
+
+
+def reproduce_report(ws: Workspace, results_dir: str = 'results') -> None:
+    """Rebuild results/ and the README block of ``make reproduce`` from its
+    finished rows (with the longer run's line where it has finished)."""
+    from .report import Lookup
+    plan = plans.reproduce_plan()
+    extra = []
+    long_json = ws.path(results_dir, LONG_JSON)
+    if osp.exists(long_json):
+        with open(long_json) as f:
+            long = json.load(f)
+        well = Lookup(load_rows(ws, plan)).ap(plans.WELL_LIT)
+        extra.append(long_line(long, well))
+    stage_report(ws, plan, results_dir, README_BLOCKS['reproduce'],
+                 extra_lines=extra)
+
+
+def reproduce(ws: Workspace, plan: Plan, results_dir: str = 'results'
+              ) -> None:
+    start = time.time()
+    did = execute(ws, plan)
+    record_run(ws, plan, results_dir, did, (time.time() - start) / 60)
+    reproduce_report(ws, results_dir)
+
+
+def demo(ws: Workspace, plan: Plan, update_readme: bool = False) -> None:
+    """``make demo``: the report in the work directory; with
+    ``update_readme`` in results/ instead, with its run record, and its
+    block of README.md."""
+    start = time.time()
+    did = execute(ws, plan)
+    if not update_readme:
+        stage_report(ws, plan, plan.work_root)
+        return
+    minutes = (time.time() - start) / 60
+    write_json(ws.path('results', 'demo_run.json'),
+               dict(minutes=round(minutes, 1),
+                    invocations=[dict(run_info(ws, minutes), **did)]))
+    stage_report(ws, plan, 'results', README_BLOCKS['demo'],
+                 command='python tools/study.py demo --update-readme')
+
+
+def long(ws: Workspace, plan: Plan, results_dir: str = 'results') -> None:
+    """``make reproduce-long``: its row, validation curve and commands in
+    results/genisp_long_schedule.json; then, where ``make reproduce`` has
+    finished, its report again with this run's line."""
+    start = time.time()
+    did = execute(ws, plan)
+    rows = load_rows(ws, plan)
+    info = dict(rows[0], epochs=plan.epochs, milestones=plan.milestones,
+                val_curve=val_curve(ws, plan, 'genisp'),
+                train_command=ws.shown(train_command(ws, plan, 'genisp', 0)),
+                run=dict(run_info(ws, (time.time() - start) / 60), **did))
+    write_json(ws.path(results_dir, LONG_JSON), info)
+    log(f'wrote {results_dir}/{LONG_JSON}')
+    study = plans.reproduce_plan()
+    if len(load_rows(ws, study)) == len(study.rows):
+        reproduce_report(ws, results_dir)
+    else:
+        log('make reproduce has not finished: run `python tools/study.py '
+            'report` after it to put this run in its report')

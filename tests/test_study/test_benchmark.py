@@ -1,0 +1,95 @@
+"""The benchmark at tiny sizes, through tools/benchmark.py: every figure is
+written, finite, with the machine, command, date and commit; the memory
+sampler sees a process tree; the MAC counter counts."""
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+
+from genisp_mmdet.study import benchmark as bench
+from genisp_mmdet.utils.benchmark import MacCounter, TreeMemorySampler
+
+from ..conftest import REPO
+
+
+def _tool():
+    """tools/benchmark.py, the command line, as a module (it is a script,
+    not part of the package)."""
+    spec = importlib.util.spec_from_file_location(
+        'benchmark_tool', os.path.join(REPO, 'tools', 'benchmark.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_figure_is_written_and_finite(tmp_path, monkeypatch):
+    # One thread, here and in the training subprocess: at these sizes,
+    # thread synchronisation on a busy machine would dominate.
+    import torch
+    monkeypatch.setenv('OMP_NUM_THREADS', '1')
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _run_tiny(tmp_path)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run_tiny(tmp_path):
+    tool = _tool()
+    tiny = bench.Settings(
+        name='tiny', raw_size=(96, 64), annotated_size=(92, 60),
+        loader_files=1, loader_rounds=1, isp_batch=2, isp_size=(32, 48),
+        isp_rounds=1, isp_resize=32, det_size=(64, 96), det_batch=1,
+        det_steps=1, det_config=bench.TRAIN_CONFIG,
+        train_images=2, test_images=1, train_batch=1, validate=False,
+        test_run=False, demo=False)
+    out = tmp_path / 'benchmark.json'
+    tool.main(['--json', str(out), '--work-dir', str(tmp_path / 'work')],
+              settings=tiny)
+    result = json.loads(out.read_text())
+    for key in bench.GOALS:
+        assert isinstance(result[key], float) and math.isfinite(
+            result[key]), key
+        assert key in result['goals'], key
+    assert result['settings']['name'] == 'tiny'
+    for key in ('cpu', 'usable_cores', 'torch_threads'):
+        assert result['machine'][key], key
+    assert result['command'].startswith('python tools/benchmark.py')
+    assert result['date'] and result['commit'] and result['wall_time_s'] > 0
+    assert result['details']['isp_reference']['outputs_equal']
+    loader = result['details']['loader']['seconds_per_image']
+    assert all(v > 0 for v in loader.values())
+    assert result['details']['training']['iterations'] >= 2
+    assert 'not make demo itself' in result['details']['demo']['source']
+    assert 0 < result['demo_peak_rss_gb'] < 64
+    report = bench.markdown_report(result)
+    assert all(f'`{key}`' in report for key in bench.GOALS)
+
+
+def test_memory_sampler_sums_the_process_tree():
+    """A child that allocates ~200 MB inside a parent is counted."""
+    code = ('import subprocess, sys; subprocess.run([sys.executable, "-c", '
+            '"import time; b = bytearray(200 * 2**20); time.sleep(1.5)"])')
+    proc = subprocess.Popen([sys.executable, '-c', code])
+    sampler = TreeMemorySampler(proc.pid, stages=('bytearray', ),
+                                     interval=0.05)
+    sampler.start()
+    proc.wait()
+    time.sleep(0.1)
+    peaks = sampler.stop()
+    assert peaks['peak_rss_gb']['bytearray'] > 0.19
+    assert peaks['peak_processes']['bytearray'] >= 2
+
+
+def test_mac_counter_counts_convolutions_and_linear_layers():
+    import torch
+    from torch import nn
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.Flatten(),
+                          nn.Linear(8 * 4 * 4, 5))
+    counter = MacCounter(model, dict(all=''))
+    model(torch.zeros(2, 3, 4, 4))
+    assert counter.remove() == dict(all=2 * (8 * 16 * 27 + 5 * 128))

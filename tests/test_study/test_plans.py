@@ -1,0 +1,111 @@
+"""The study's plans: every row the study needs, seeds, light axes, the
+configs they name."""
+import os.path as osp
+
+import pytest
+
+from genisp_mmdet.study import plans
+from genisp_mmdet.study.plans import CAMERA_A, CAMERA_B, CAMERA_C, Row, EvalSet
+
+from ..conftest import REPO
+
+
+def _ids(plan):
+    return {(r.method, r.det, r.test_camera, r.test.split) for r in plan.rows}
+
+
+def test_reproduce_plan_has_every_row_the_study_needs():
+    plan = plans.reproduce_plan()
+    assert len({r.id for r in plan.rows}) == len(plan.rows), 'duplicate rows'
+    ids = _ids(plan)
+    for det in plans.DETECTORS:
+        assert ('well_lit_srgb', det, 'srgb', 'test') in ids
+    for cam in plan.cameras:
+        for m in plans.FIXED + ('genisp', 'genisp_no_cst'):
+            assert (m, 'retinanet', cam, 'test') in ids
+    for m in ('genisp_no_wb', 'genisp_no_cc', 'genisp_no_enhance'):
+        assert (m, 'retinanet', CAMERA_A, 'test') in ids
+    for det in ('fcos', 'faster-rcnn'):
+        for m in plans.FIXED + ('genisp', ):
+            assert (m, det, CAMERA_A, 'test') in ids
+    assert {m for m, _ in plan.trainings} == set(plans.TRAINED)
+    # every trained row has a training run of its seed
+    for r in plan.rows:
+        assert (r.seed is not None) == r.trained
+        if r.trained:
+            assert (r.method, r.seed) in plan.trainings
+
+
+def test_every_config_a_plan_names_exists():
+    for plan in (plans.demo_plan(), plans.reproduce_plan()):
+        for r in plan.rows:
+            assert osp.isfile(osp.join(REPO, plans.method_config(
+                r.method, r.det))), r.id
+        for method, _ in plan.trainings:
+            assert osp.isfile(osp.join(REPO, plans.method_config(method)))
+
+
+def test_light_axes_are_named_apart():
+    plan = plans.reproduce_plan()
+    by_axis = {}
+    for t in plan.test_sets:
+        by_axis.setdefault(t.axis, []).append(t)
+    exposure, ambient = by_axis['exposure'], by_axis['ambient']
+    assert all(t.ambient is None and t.exposure is not None
+               for t in exposure)
+    assert all(t.exposure is None and t.ambient is not None for t in ambient)
+    assert {t.split for t in exposure} >= {'test-exposure0.5',
+                                           'test-exposure0.1'}
+    assert {t.split for t in ambient} >= {'test-ambient0.5',
+                                          'test-ambient0.1'}
+    ids = _ids(plan)
+    for t in exposure + ambient:
+        assert ('genisp', 'retinanet', CAMERA_A, t.split) in ids
+
+
+def test_equal_photons_scale_the_exposure_by_pixel_area():
+    from genisp_mmdet.synthetic import CAMERAS, NIGHT
+    t = plans.equal_photons_set(CAMERA_B)
+    area = (CAMERAS[CAMERA_A].pixel_um / CAMERAS[CAMERA_B].pixel_um)**2
+    assert area < 0.2  # camera B's pixels are much larger
+    assert t.exposure == pytest.approx(NIGHT.exposure[0] * area)
+    assert t.ambient is None  # the scene's own lamps-to-surroundings ratio
+    # shot-noise variance per unit of signal, shot(ISO) / exposure, is then
+    # camera A's at the same ISO
+    assert CAMERAS[CAMERA_B].shot_noise(800) / t.exposure == pytest.approx(
+        CAMERAS[CAMERA_A].shot_noise(800) / NIGHT.exposure[0])
+    ids = _ids(plans.reproduce_plan())
+    for cam in (CAMERA_B, CAMERA_C):
+        for m in plans.FIXED + ('genisp', 'genisp_no_cst'):
+            assert (m, 'retinanet', cam, 'test-photonsA') in ids
+
+
+def test_row_ids_carry_the_seed_of_trained_rows():
+    a = EvalSet(CAMERA_A)
+    assert Row('genisp', 'retinanet', a, 2).id == \
+        'genisp__retinanet__SonyRX100M7__test__seed2'
+    assert Row('rawpy_isp', 'fcos', a).id == \
+        'rawpy_isp__fcos__SonyRX100M7__test'
+    assert Row('well_lit_srgb', 'fcos', a).test_camera == 'srgb'
+    rows = plans.rows_for(('genisp', 'classic_isp'), 'retinanet', a,
+                          seeds=(0, 1, 2))
+    assert [(r.method, r.seed) for r in rows] == [
+        ('genisp', 0), ('genisp', 1), ('genisp', 2), ('classic_isp', None)]
+
+
+def test_long_plan_trains_genisp_alone_on_the_study_data():
+    long, study = plans.long_plan(12, [8, 11]), plans.reproduce_plan()
+    assert (long.epochs, long.milestones) == (12, [8, 11])
+    assert (long.data_root, long.sizes, long.cameras) == (
+        study.data_root, study.sizes, study.cameras)
+    assert long.work_root != study.work_root
+    assert long.trainings == [('genisp', 0)] and long.test_sets == []
+
+
+def test_demo_plan_uses_the_demo_sizes():
+    from genisp_mmdet.synthetic import SPLIT_SIZES
+    plan = plans.demo_plan()
+    assert plan.sizes == {s: SPLIT_SIZES['demo'][s]
+                          for s in ('train', 'val', 'test')}
+    assert plan.with_epochs(2).milestones == [2]
+    assert plan.with_epochs(5).milestones == [3]

@@ -1,0 +1,72 @@
+"""From rows to the results table and the goal lines: seeds grouped as
+mean and spread, the measured gaps."""
+import json
+
+import pytest
+
+from genisp_mmdet.study import plans, report
+from genisp_mmdet.study.plans import CAMERA_A, CAMERA_B
+from genisp_mmdet.study.shell import Workspace
+
+
+def _row(method, detector, camera, ap, train=None, split='test', seed=None):
+    return dict(method=method, detector=detector, train_camera=train,
+                test_camera=camera, split=split, AP=ap, AP50=ap * 2,
+                AP75=ap / 2, seed=seed, axis=None)
+
+
+def test_goals_report_the_measured_gaps():
+    A, B = CAMERA_A, CAMERA_B
+    rows = [
+        _row('well_lit_srgb', 'RetinaNet', 'srgb', 0.40),
+        _row('raw_naive', 'RetinaNet', A, 0.01),
+        _row('rawpy_isp', 'RetinaNet', A, 0.08),
+        _row('classic_isp', 'RetinaNet', A, 0.10),
+        _row('genisp', 'RetinaNet', A, 0.20, A, seed=0),
+        _row('genisp', 'RetinaNet', B, 0.17, A, seed=0),
+        _row('classic_isp', 'RetinaNet', B, 0.15),
+        _row('genisp', 'RetinaNet', B, 0.10, A, 'test-photonsA', 0),
+        _row('classic_isp', 'RetinaNet', B, 0.04, split='test-photonsA'),
+        _row('rawpy_isp', 'FCOS', A, 0.05),
+        _row('genisp', 'FCOS', A, 0.04, A, seed=0),
+    ]
+    text = '\n'.join(report.goals(rows))
+    assert 'LibRaw default keeps 20% of the well-lit AP' in text
+    assert 'GenISP reaches 50% of the well-lit AP' in text
+    assert 'GenISP - best fixed ISP: +10.0 AP points' in text
+    assert (f'unseen camera {B}: GenISP -3.0 AP points against camera A '
+            f'(goal: no worse than -2); GenISP - best fixed ISP on {B} '
+            '+2.0') in text
+    assert (f"unseen camera {B} with camera A's photons per pixel "
+            '(test-photonsA): GenISP -10.0 AP points') in text
+    assert 'unseen detector FCOS: GenISP - best fixed ISP -1.0' in text
+
+
+def test_table_shows_mean_and_spread_over_seeds():
+    rows = [_row('genisp', 'RetinaNet', CAMERA_A, ap, CAMERA_A, seed=s)
+            for s, ap in enumerate((0.20, 0.22, 0.24))]
+    rows.append(_row('rawpy_isp', 'RetinaNet', CAMERA_A, 0.05))
+    table = report.results_table(rows)
+    assert table.count('\n') == 3  # header, rule, one line per group
+    assert ('| genisp | RetinaNet | SonyRX100M7 | SonyRX100M7 | 3 | '
+            '0.220 ± 0.020 |') in table
+    assert '| rawpy_isp | RetinaNet | - | SonyRX100M7 | - | 0.050 |' in table
+    assert report.Lookup(rows).ap('genisp') == pytest.approx(0.22)
+
+
+def test_record_run_reports_every_invocation(tmp_path):
+    ws = Workspace(root=str(tmp_path))
+    plan = plans.reproduce_plan()
+    plan.work_root = 'work'
+    report.record_run(ws, plan, 'results', dict(trained=['a']), 80.0)
+    record = report.record_run(ws, plan, 'results', dict(trained=[]), 6.5)
+    assert record['minutes'] == 86.5
+    with open(tmp_path / 'results' / 'reproduce_run.json') as f:
+        assert json.load(f) == record
+    assert [r['trained'] for r in record['invocations']] == [['a'], []]
+    head = report.measured_line(record, 'make reproduce', 'x.json')
+    assert '2 invocations, 80.0 + 6.5 = 86.5 minutes' in head
+    # a fresh work directory starts a fresh record
+    plan.work_root = 'work2'
+    record = report.record_run(ws, plan, 'results', {}, 90.0)
+    assert '): 90.0 minutes, ' in report.measured_line(record, 'm', 'x')
