@@ -98,7 +98,7 @@ def detector_checkpoint(config, path, seed=1):
     from mmengine.registry import init_default_scope
     cfg = Config.fromfile(os.path.join(REPO, config))
     init_default_scope('mmdet')
-    plain = cfg.model.detector.copy()  # the detector's own config
+    plain = cfg.detector.copy()  # the detector's own config
     torch.manual_seed(seed)
     model = MODELS.build(plain)
     model.init_weights()

@@ -90,7 +90,7 @@ def test_variants_change_only_what_they_name():
                  'synthetic-raw.py')
     assert _loader_modes(rawpy)['test_dataloader'] == 'rawpy'
     assert rawpy.model.data_preprocessor.isp == dict(type='IdentityISP')
-    assert rawpy.model.detector.type == 'FCOS'
+    assert rawpy.model.detector == 'FCOS'
     well_lit = _cfg('configs/baselines/well-lit_faster-rcnn_r18-slim_fpn_'
                     'synthetic-srgb.py')
     assert well_lit.test_dataloader.dataset.pipeline[0].type == \
@@ -108,7 +108,7 @@ def test_detector_preprocessor_is_the_detectors_own(config):
     assert cfg.model.type == 'FrozenDetector'
     pre = cfg.model.data_preprocessor
     assert pre.type == 'GenISPDataPreprocessor'
-    assert pre.data_preprocessor == cfg.model.detector.data_preprocessor
+    assert pre.data_preprocessor == cfg.detector.data_preprocessor
 
 
 def test_synthetic_paths_follow_the_layout():

@@ -17,9 +17,10 @@ custom_imports = dict(imports=['genisp_mmdet'], allow_failed_imports=False)
 detector = _base_.model
 detector.backbone.init_cfg = None
 model = dict(
+    detector,
     _delete_=True,
     type='FrozenDetector',
-    detector=detector,
+    detector=detector.type,
     data_preprocessor=dict(
         type='GenISPDataPreprocessor',
         isp=dict(type='GenISP'),

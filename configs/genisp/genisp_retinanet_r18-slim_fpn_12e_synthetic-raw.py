@@ -14,9 +14,10 @@ _base_ = [
 ]
 detector = _base_.model
 model = dict(
+    detector,
     _delete_=True,
     type='FrozenDetector',
-    detector=detector,
+    detector=detector.type,
     data_preprocessor=dict(
         type='GenISPDataPreprocessor',
         isp=dict(type='GenISP'),

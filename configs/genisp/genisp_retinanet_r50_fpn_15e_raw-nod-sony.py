@@ -15,9 +15,10 @@ detector = _base_.model
 # All detector weights come from load_from; no ImageNet download.
 detector.backbone.init_cfg = None
 model = dict(
+    detector,
     _delete_=True,
     type='FrozenDetector',
-    detector=detector,
+    detector=detector.type,
     data_preprocessor=dict(
         type='GenISPDataPreprocessor',
         isp=dict(type='GenISP'),

@@ -414,11 +414,10 @@ def bench_detector(ws: Workspace, s: Settings, device: str,
                  if device == 'cpu' else None)
     return dict(
         config=s.det_config,
-        detector=(f'{cfg.model.detector.type}, '
-                  f'{cfg.model.detector.backbone.type}-'
-                  f'{cfg.model.detector.backbone.get("depth", "")} '
-                  f'{cfg.model.detector.neck.type} (FrozenDetector, PyTorch '
-                  'default initialisation)'),
+        detector=(f'{cfg.model.detector}, {cfg.model.backbone.type}-'
+                  f'{cfg.model.backbone.get("depth", "")} '
+                  f'{cfg.model.neck.type} (FrozenDetector, PyTorch default '
+                  'initialisation)'),
         size_hw=list(s.det_size),
         batch=s.det_batch,
         steps=s.det_steps,

@@ -84,12 +84,14 @@ def load_checkpoint_safely(path: str, map_location='cpu') -> dict:
 def load_isp_state_dict(path: str,
                         prefix: str = 'data_preprocessor.isp.'
                         ) -> Dict[str, torch.Tensor]:
-    """The ISP's weights from a full-model checkpoint (or a bare ISP one).
+    """The ISP's weights from a full-model checkpoint (or, with
+    ``prefix=''``, a bare ISP one).
 
     Args:
         path: checkpoint file (mmengine's ``{'state_dict': ...}`` or a
             plain state dict).
-        prefix: key prefix of the ISP inside the model.
+        prefix: key prefix of the ISP inside the model ('' for an ISP's
+            own state dict).
 
     Raises:
         KeyError: no key starts with ``prefix``.

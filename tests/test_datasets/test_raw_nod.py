@@ -249,9 +249,9 @@ ZOO = {'RetinaNet': 'retinanet_r50_fpn_1x_coco',
 def test_paper_settings_of_the_main_config():
     cfg = Config.fromfile(os.path.join(REPO, MAIN))
     assert cfg.model.type == 'FrozenDetector'
-    assert cfg.model.detector.type == 'RetinaNet'
-    assert cfg.model.detector.backbone.depth == 50
-    assert cfg.model.detector.bbox_head.num_classes == 80
+    assert cfg.model.detector == 'RetinaNet'
+    assert cfg.model.backbone.depth == 50
+    assert cfg.model.bbox_head.num_classes == 80
     assert cfg.model.data_preprocessor.isp.type == 'GenISP'
     assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-2)
     assert cfg.train_cfg.max_epochs == 15
@@ -284,9 +284,9 @@ def test_raw_nod_configs(config):
     the ISP of the row; every config also builds in tests/test_configs.py."""
     cfg = Config.fromfile(os.path.join(REPO, config))
     _, weights = _metafile_weights()
-    detector = cfg.model.detector
+    detector = cfg.detector
     assert cfg.load_from == weights[ZOO[detector.type]]
-    head = detector.get('bbox_head') or detector.roi_head.bbox_head
+    head = cfg.model.get('bbox_head') or cfg.model.roi_head.bbox_head
     assert head.num_classes == 80  # COCO heads
     name = os.path.basename(config)
     test_camera = 'Nikon' if 'nikon' in name else 'Sony'
@@ -323,7 +323,9 @@ def test_unseen_detectors_are_the_model_zoo_configs_whole(det):
     theirs = Config.fromfile(os.path.join(root, zoo)).model.to_dict()
     ours = Config.fromfile(os.path.join(
         REPO, f'configs/genisp/genisp_{det}_raw-nod-sony.py')).model
-    ours = ours.detector.to_dict()
+    ours = dict(ours.to_dict(), type=ours.detector,
+                data_preprocessor=ours.data_preprocessor.data_preprocessor)
+    del ours['detector']
     assert ours['backbone'].pop('init_cfg') is None
     theirs['backbone'].pop('init_cfg')
     ours.pop('_scope_', None)

@@ -161,9 +161,6 @@ def test_checks_every_check_interval_iterations_and_at_epoch_end(
     assert msg in log_text(runner)
 
 
-@pytest.mark.xfail(strict=True, reason='BadRawFileHook._check names '
-                   'runner.iter + 1, which after_train_epoch has already '
-                   'advanced past the last iteration')
 def test_the_epoch_end_stop_names_the_last_iteration(tmp_path):
     """4 iterations, stopped at the end of the epoch: iteration 4."""
     _data(tmp_path / 'data', 4, missing=[0])
@@ -229,3 +226,20 @@ def test_warns_that_iteration_based_workers_are_not_counted(tmp_path):
     runner.train()
     assert ('BadRawFileHook: with IterBasedTrainLoop and num_workers > 0 the '
             'workers start before this hook') in log_text(runner)
+
+
+
+def test_repeated_files_count_once(tmp_path):
+    """Two bad files of ten, each listed three times by a RepeatDataset:
+    20% of the files are bad, above a 10% limit, and training stops (it
+    used to divide by the 30 repeated samples: 6.7%)."""
+    _data(tmp_path / 'data', 10, missing=[3, 7])
+    repeated = dict(type='RepeatDataset', times=3,
+                    dataset=_dataset_cfg(tmp_path / 'data'))
+    runner = make_runner(
+        tmp_path / 'work', ToyModel(), loader(repeated, batch_size=2),
+        default_hooks=dict(bad_raw_files=BadRawFileHook(
+            max_bad_fraction=0.1, check_interval=0), checkpoint=None))
+    with pytest.warns(UserWarning), pytest.raises(
+            TooManyBadFilesError, match=r'2 of 10 training files \(20.0%\)'):
+        runner.train()

@@ -33,6 +33,17 @@ def raw_loaders(dataset) -> Iterator[LoadRawImageFromFile]:
             yield t
 
 
+def distinct_samples(dataset) -> int:
+    """Samples of a training set without repetition: a RepeatDataset or
+    ClassBalancedDataset lists each file several times, and the share of
+    bad files is over the files, not over their repeats."""
+    if hasattr(dataset, 'datasets'):  # ConcatDataset
+        return sum(distinct_samples(d) for d in dataset.datasets)
+    if hasattr(dataset, 'dataset'):  # RepeatDataset, ClassBalancedDataset
+        return distinct_samples(dataset.dataset)
+    return len(dataset)
+
+
 @HOOKS.register_module()
 class BadRawFileHook(Hook):
     """Counts the training samples that
@@ -110,7 +121,7 @@ class BadRawFileHook(Hook):
             t.skip_log_dir = self.folder
             t.skip_log_prefix = prefix
         self._reader = SkipLogReader(self.folder, prefix)
-        self._num_samples = len(dataset)
+        self._num_samples = distinct_samples(dataset)
         if (isinstance(runner.train_loop, IterBasedTrainLoop)
                 and runner.train_dataloader.num_workers > 0):
             # mmengine starts the workers of an iteration-based loop when
@@ -138,7 +149,8 @@ class BadRawFileHook(Hook):
         if self._reader is not None and self.check_interval > 0 and \
                 self.every_n_train_iters(runner, self.check_interval):
             self._update()
-            self._check(runner)
+            # mmengine advances runner.iter after this hook
+            self._check(runner, runner.iter + 1)
 
     def after_train_epoch(self, runner) -> None:
         if self._reader is None:
@@ -161,7 +173,7 @@ class BadRawFileHook(Hook):
         else:
             runner.logger.info(
                 f'Epoch {runner.epoch + 1}: no unreadable RAW files skipped')
-        self._check(runner)
+        self._check(runner, runner.iter)  # the epoch's last iteration
 
     def _fraction(self) -> float:
         return len(self.bad_files) / max(self._num_samples, 1)
@@ -181,7 +193,7 @@ class BadRawFileHook(Hook):
             skips += n
         self.bad_files, self.num_skips = merged, skips
 
-    def _check(self, runner) -> None:
+    def _check(self, runner, iteration: int) -> None:
         if self._fraction() <= self.max_bad_fraction:
             return
         listed = '\n'.join(f'  {p}: {r}'
@@ -189,7 +201,7 @@ class BadRawFileHook(Hook):
         msg = (f'{len(self.bad_files)} of {self._num_samples} training files '
                f'({self._fraction():.1%}) could not be read, more than '
                f'max_bad_fraction={self.max_bad_fraction} (iteration '
-               f'{runner.iter + 1}, epoch {runner.epoch + 1}); fix or remove '
+               f'{iteration}, epoch {runner.epoch + 1}); fix or remove '
                f'them, or raise BadRawFileHook.max_bad_fraction. Records: '
                f'{self.folder}\n{listed}')
         runner.logger.error(msg)

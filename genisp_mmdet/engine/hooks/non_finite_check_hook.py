@@ -51,7 +51,8 @@ class NonFiniteCheckHook(Hook):
         self._handle = None
         self._params: List[Tuple[str, torch.nn.Parameter]] = []
         self._isp_problems: List[str] = []
-        self._bad_images: List[int] = []
+        self._bad_images: List[str] = []
+        self._batch = None
 
     def before_train(self, runner) -> None:
         model = runner.model.module if is_model_wrapper(
@@ -69,8 +70,12 @@ class NonFiniteCheckHook(Hook):
 
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch=None) -> None:
-        self._isp_problems = []
-        self._bad_images = []
+        # With several ranks, a problem between checks waits for the next
+        # check (which all ranks reach together): kept until then.
+        if get_world_size() == 1 or not self._isp_problems:
+            self._isp_problems = []
+            self._bad_images = []
+        self._batch = data_batch
 
     def _watch_isp(self, module, args, output) -> None:
         if not module.training:  # validation inside training
@@ -86,7 +91,9 @@ class NonFiniteCheckHook(Hook):
             bad = [i for i, ok in enumerate(finite) if not ok]
             if bad:
                 self._isp_problems.append(what)
-                self._bad_images = sorted(set(self._bad_images) | set(bad))
+                for path in self._image_paths(self._batch, bad):
+                    if path not in self._bad_images:
+                        self._bad_images.append(path)
 
     def after_train_iter(self,
                          runner,
@@ -117,9 +124,8 @@ class NonFiniteCheckHook(Hook):
                f'{batch_idx + 1})')
         if 'ISP output' in found and 'ISP input' not in found:
             msg += '; the ISP turned finite inputs into NaN/Inf'
-        images = self._image_paths(data_batch, self._bad_images)
-        if images:
-            msg += f'; images: {", ".join(images)}'
+        if self._bad_images:
+            msg += f'; images: {", ".join(self._bad_images)}'
         if bad_params:
             msg += f'; weights: {", ".join(bad_params[:5])}'
         last = runner.message_hub.get_info('last_ckpt')

@@ -44,7 +44,8 @@ class GenISPDataPreprocessor(BaseDataPreprocessor):
 
         detector = _base_.model
         model = dict(
-            _delete_=True, type='FrozenDetector', detector=detector,
+            detector, _delete_=True, type='FrozenDetector',
+            detector=detector.type,
             data_preprocessor=dict(
                 type='GenISPDataPreprocessor', isp=dict(type='GenISP'),
                 data_preprocessor=detector.data_preprocessor))

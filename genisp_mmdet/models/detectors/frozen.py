@@ -7,17 +7,21 @@ unchanged, ``isinstance`` checks and mmdet's hooks see the usual detector,
 and DDP (wrapped inside ``Runner.__init__``) only ever sees the ISP's
 parameters as trainable, because freezing happens at construction.
 
-In a config, wrap the detector's config whole::
+In a config, wrap the detector's config whole: its own keys stay where
+mmdet's tools look for them (``model.backbone``, ``model.test_cfg``), its
+type becomes ``detector``, and its data preprocessor runs inside GenISP's::
 
     detector = _base_.model
-    model = dict(_delete_=True, type='FrozenDetector', detector=detector,
-                 data_preprocessor=dict(
-                     type='GenISPDataPreprocessor', isp=dict(type='GenISP'),
-                     data_preprocessor=detector.data_preprocessor))
+    model = dict(
+        detector, _delete_=True, type='FrozenDetector',
+        detector=detector.type,
+        data_preprocessor=dict(
+            type='GenISPDataPreprocessor', isp=dict(type='GenISP'),
+            data_preprocessor=detector.data_preprocessor))
 """
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence, Tuple, Type, Union
+from typing import Dict, Sequence, Tuple, Type
 
 from mmdet.registry import MODELS
 from torch import nn
@@ -62,38 +66,30 @@ def frozen_class(cls: Type[nn.Module]) -> type:
 
 
 @MODELS.register_module()
-def FrozenDetector(detector: Union[dict, str],
-                   data_preprocessor: Optional[dict] = None,
+def FrozenDetector(detector: str,
                    trainable: Sequence[str] = ('data_preprocessor.isp', ),
                    **kwargs) -> nn.Module:
-    """Build a detector with all parameters frozen except those under the
+    """Build ``detector`` (a name in mmdet's MODELS registry) from
+    ``kwargs`` with all parameters frozen except those under the
     ``trainable`` name prefixes.
 
     Args:
-        detector: the detector's own model config, whole (``type``,
-            backbone, heads, ``data_preprocessor``, ``train_cfg``, ...); or
-            a type name such as ``'RetinaNet'``, its arguments then given as
-            ``**kwargs``.
-        data_preprocessor: replaces the detector's data preprocessor (a
-            ``GenISPDataPreprocessor`` that runs the detector's own after
-            the ISP).
+        detector: the detector type, e.g. ``'RetinaNet'``, ``'FCOS'``,
+            ``'FasterRCNN'``.
         trainable: parameter-name prefixes that stay trainable.
+        **kwargs: the detector's own arguments (backbone, neck, heads,
+            data_preprocessor, train_cfg, test_cfg, init_cfg).
     """
-    if isinstance(detector, str):
-        cfg = dict(kwargs, type=detector)
-    else:
-        if kwargs:
-            raise TypeError(f'FrozenDetector got {sorted(kwargs)} beside a '
-                            'whole detector config; put them in `detector`')
-        cfg = dict(detector)
-    cfg.pop('_scope_', None)  # the classes live in mmdet's registry
-    if data_preprocessor is not None:
-        cfg['data_preprocessor'] = data_preprocessor
-    name = cfg.pop('type')
-    cls = MODELS.get(name) if isinstance(name, str) else name
+    if not isinstance(detector, str):
+        raise TypeError(
+            'FrozenDetector takes the detector type as `detector` and its '
+            "arguments beside it: model = dict(detector, type='FrozenDetector',"
+            ' detector=detector.type, data_preprocessor=...), with detector '
+            f'= _base_.model; got detector={type(detector).__name__}')
+    cls = MODELS.get(detector)
     if cls is None:
-        raise KeyError(f'{name!r} is not a registered mmdet model')
-    model = frozen_class(cls)(**cfg)
+        raise KeyError(f'{detector!r} is not a registered mmdet model')
+    model = frozen_class(cls)(**kwargs)
     model.trainable = tuple(trainable)
     model.freeze()
     return model
