@@ -22,5 +22,8 @@ model = dict(
         type='GenISPDataPreprocessor',
         isp=dict(type='GenISP'),
         data_preprocessor=detector.data_preprocessor))
-custom_hooks = [dict(type='ISPVisualizationHook', num_images=4)]
+custom_hooks = [
+    dict(type='ISPVisualizationHook', num_images=4),
+    dict(type='GlobalStagesHook', num_images=64)
+]
 load_from = 'checkpoints/faster-rcnn_r18-slim_fpn_synthetic-srgb.pth'

@@ -38,6 +38,9 @@ param_scheduler = [
         milestones=[10, 14],
         gamma=0.1)
 ]
-custom_hooks = [dict(type='ISPVisualizationHook', num_images=4)]
+custom_hooks = [
+    dict(type='ISPVisualizationHook', num_images=4),
+    dict(type='GlobalStagesHook', num_images=64)
+]
 env_cfg = dict(dist_cfg=dict(backend='nccl'))
 load_from = 'https://download.openmmlab.com/mmdetection/v2.0/retinanet/retinanet_r50_fpn_1x_coco/retinanet_r50_fpn_1x_coco_20200130-c2398f9e.pth'  # noqa

@@ -595,10 +595,11 @@ def markdown_report(r: dict) -> str:
         f'### Loader: {lo["files"]} generated DNGs, '
         f'{lo["raw_size"][0]}x{lo["raw_size"][1]} mosaic, '
         f'{lo["annotated_size"][0]}x{lo["annotated_size"][1]} annotated',
-        '', '| step | per image | images/s |', '|---|---|---|'
+        '', markdown.table(['step', 'per image', 'images/s'],
+                           [[label, _ms(sec[k]),
+                             f'{lo["images_per_s"][k]:.4g}']
+                            for label, k in rows])
     ]
-    out += [f'| {label} | {_ms(sec[k])} | {lo["images_per_s"][k]:.4g} |'
-            for label, k in rows]
     out += [
         '',
         f'File {lo["file_mb"]} MB; decoded image {lo["decoded_shape"]} '
@@ -641,10 +642,10 @@ def markdown_report(r: dict) -> str:
     ]
     bd = de.get('genisp_breakdown')
     if bd:
-        out += ['| GenISP operators (profiled fwd + bwd) | time | share |',
-                '|---|---|---|']
-        out += [f'| {k.replace("_", " ")} | {_ms(v)} | {bd["share"][k]:.0%} |'
-                for k, v in bd['seconds'].items()]
+        out.append(markdown.table(
+            ['GenISP operators (profiled fwd + bwd)', 'time', 'share'],
+            [[k.replace('_', ' '), _ms(v), f'{bd["share"][k]:.0%}']
+             for k, v in bd['seconds'].items()]))
         # The profiled run's shares applied to the timed one.
         conv_share = bd['seconds']['convolution'] / bd['profiled_s']
         conv_fraction = (conv_share * de['seconds']['genisp_fwd_bwd'] /
@@ -673,19 +674,19 @@ def markdown_report(r: dict) -> str:
         'starts the workers.', ''
     ]
     dm = d['demo']
-    out += ['### Memory', '', f'Source: {dm["source"]}.', '',
-            '| stage | peak RSS (sum over processes) | peak PSS | processes |',
-            '|---|---|---|---|']
     runs = ([dm] if 'memory' in dm else
             [d['training']] + ([d['test_run']] if 'test_run' in d else []))
+    memory = []
     for run in runs:
         mem = run['memory']
-        for stage, rss in mem['peak_rss_gb'].items():
-            if stage == 'other':
-                continue
-            out.append(f'| `{stage}` | {rss:.3g} GB | '
-                       f'{mem["peak_pss_gb"].get(stage, float("nan")):.3g} GB'
-                       f' | {mem["peak_processes"][stage]} |')
+        memory += [[f'`{stage}`', f'{rss:.3g} GB',
+                    f'{mem["peak_pss_gb"].get(stage, float("nan")):.3g} GB',
+                    mem['peak_processes'][stage]]
+                   for stage, rss in mem['peak_rss_gb'].items()
+                   if stage != 'other']
+    out += ['### Memory', '', f'Source: {dm["source"]}.', '',
+            markdown.table(['stage', 'peak RSS (sum over processes)',
+                            'peak PSS', 'processes'], memory)]
     return '\n'.join(out) + '\n'
 
 

@@ -1,147 +1,36 @@
 """What a trained GenISP's global stages (exposure normalisation, ConvWB,
-ConvCC) predict on a test split, against what the generator knows about
-each image: do they act on content, or are they constants?
-
-Per image: the gains, the colour matrix, the encoders' outputs against
-their bounds, and the scene illuminant's true white (the generator records
-each image's colour temperature). Summaries:
-
-* ``saturated``: share of squashing arguments beyond twice their bound
-  (where tanh's slope is below 0.07: no gradient reaches the encoder);
-* ``gain_log_std``: spread of the log-gains over images (0 = a constant);
-* ``matrix_entry_std_max``: the largest spread of a colour-matrix entry;
-* ``illuminant_correlation``: correlation, over images, of the predicted
-  blue-red balance ``log(g_Z / g_X)`` with the one that would map the
-  scene's white to D65's (von Kries in XYZ);
-* ``white_residual``: spread of the chromaticity of the scene white after
-  the stages' per-pixel map, over its spread after the stages' mean map
-  (1 = no per-image colour constancy, 0 = perfect);
-* ``gain_response_5x_darker``: the gains on the same images 5 times darker,
-  over the gains on them as they are (1 = blind to brightness).
+ConvCC) predict on a test split of the synthetic benchmark, against what
+the generator knows about each image (its scene illuminant): the
+measurements of :mod:`genisp_mmdet.isp.diagnostics` on the study's data.
 """
 from __future__ import annotations
 
 import json
-import math
-from typing import Dict, List, Optional, Sequence
-
-import numpy as np
+from typing import List, Optional
 
 from ..synthetic import illuminant_white, layout
-from ..synthetic.unprocess import D65_WHITE
-
-
-def _corr(a: np.ndarray, b: np.ndarray) -> Optional[float]:
-    if len(a) < 3 or np.std(a) < 1e-12 or np.std(b) < 1e-12:
-        return None
-    return float(np.corrcoef(a, b)[0, 1])
-
-
-def _log_chroma(v: np.ndarray) -> np.ndarray:
-    """``(N, 3)`` positive tristimulus -> ``(N, 2)`` log(X/Y), log(Z/Y)."""
-    v = np.clip(v, 1e-9, None)
-    return np.stack([np.log(v[:, 0] / v[:, 1]), np.log(v[:, 2] / v[:, 1])],
-                    1)
-
-
-def summarize(records: Sequence[dict]) -> dict:
-    """Summaries of per-image records (see the module docstring)."""
-    out: Dict[str, object] = dict(images=len(records))
-    sat = [s for r in records for s in r.get('squash', [])]
-    if sat:
-        out['saturated'] = float(np.mean([abs(s) > 2 for s in sat]))
-        out['squash_max'] = float(np.max(np.abs(sat)))
-    whites = np.array([r['white'] for r in records])
-    if records and records[0].get('gains') is not None:
-        g = np.array([r['gains'] for r in records])
-        logg = np.log(np.clip(g, 1e-12, None))
-        out['gain_mean'] = g.mean(0).round(4).tolist()
-        out['gain_log_std'] = logg.std(0).round(4).tolist()
-        ideal = np.log(D65_WHITE[None] / whites)
-        out['illuminant_correlation'] = _corr(logg[:, 2] - logg[:, 0],
-                                              ideal[:, 2] - ideal[:, 0])
-        dark = [r for r in records if r.get('gains_dark') is not None]
-        if dark:
-            ratio = np.array([r['gains_dark'] for r in dark]) / np.array(
-                [r['gains'] for r in dark])
-            out['gain_response_5x_darker'] = ratio.mean(0).round(3).tolist()
-    if records and records[0].get('matrix') is not None:
-        m = np.array([r['matrix'] for r in records])
-        out['matrix_mean'] = m.mean(0).round(4).tolist()
-        out['matrix_entry_std_max'] = float(m.std(0).max())
-    if records and records[0].get('pixel_map') is not None:
-        maps = np.array([r['pixel_map'] for r in records])
-        per_image = _log_chroma(np.einsum('nij,nj->ni', maps, whites))
-        mean_map = np.einsum('ij,nj->ni', maps.mean(0), whites)
-        constant = _log_chroma(mean_map)
-        spread = per_image.std(0).sum()
-        base = constant.std(0).sum()
-        out['white_residual'] = float(spread / base) if base > 0 else None
-    return out
 
 
 def probe(config: str, checkpoint: Optional[str], data_root: str,
           camera: str, split: str = 'test', limit: Optional[int] = None,
           cfg_options: Optional[dict] = None) -> List[dict]:
-    """Per-image records of a trained GenISP's global stages on a split of
-    the synthetic benchmark (images loaded by the config's test pipeline,
-    at the size the ISP sees them)."""
-    import torch
-
+    """Per-image records (:func:`~genisp_mmdet.isp.diagnostics.
+    stage_records`) of a trained GenISP on a split, images loaded by the
+    config's test pipeline at the size the ISP sees them, with each image's
+    capture settings."""
     from ..apis import IspDetector
+    from ..isp.diagnostics import D65, stage_records
     det = IspDetector(config, checkpoint, cfg_options=cfg_options)
     isp = det.model.data_preprocessor.isp
-    ann = layout.annotation_path(data_root, camera, split)
-    with open(ann) as f:
-        images = json.load(f)['images']
+    with open(layout.annotation_path(data_root, camera, split)) as f:
+        images = json.load(f)['images'][:limit]
     folder = f'{data_root}/{layout.image_folder(camera)}'
-    records = []
-    for info in images[:limit]:
-        batch = det.load(f'{folder}/{info["file_name"]}', info['width'],
-                         info['height'])
-        x = batch['inputs'][0].float()[None]
-        with torch.no_grad():
-            st = isp.global_stages(x)
-            dark = isp.global_stages(x / 5)
-        rec = dict(file_name=info['file_name'],
-                   illuminant_k=info.get('illuminant_k'),
-                   exposure=info.get('exposure'),
-                   ambient=info.get('ambient'),
-                   thumb_mean=float(st.thumb.mean()),
-                   white=illuminant_white(info['illuminant_k']).tolist()
-                   if info.get('illuminant_k') else D65_WHITE.tolist())
-        squash = []
-        for stage, out in ((isp.conv_wb, st.wb_out), (isp.conv_cc,
-                                                      st.cc_out)):
-            if stage is not None:
-                squash += [float(v) / b for values, b in
-                           stage.squash_inputs(out) for v in
-                           values.flatten()]
-        rec['squash'] = squash
-        if st.gains is not None:
-            rec['gains'] = st.gains[0].tolist()
-            rec['gains_dark'] = dark.gains[0].tolist()
-        if st.matrix is not None:
-            rec['matrix'] = st.matrix[0].tolist()
-        pm = st.pixel_map()
-        if pm is not None:
-            rec['pixel_map'] = pm[0].tolist()
-        records.append(rec)
+    inputs = [det.load(f'{folder}/{im["file_name"]}', im['width'],
+                       im['height'])['inputs'][0] for im in images]
+    whites = [illuminant_white(im['illuminant_k']) if im.get('illuminant_k')
+              else D65 for im in images]
+    records = stage_records(isp, inputs, whites)
+    for rec, im in zip(records, images):
+        rec.update({k: im.get(k) for k in ('file_name', 'illuminant_k',
+                                            'exposure', 'ambient')})
     return records
-
-
-def fmt(summary: dict) -> str:
-    """One line for a report."""
-    parts = []
-    for key in ('saturated', 'gain_log_std', 'matrix_entry_std_max',
-                'illuminant_correlation', 'white_residual',
-                'gain_response_5x_darker'):
-        v = summary.get(key)
-        if v is None:
-            continue
-        if isinstance(v, list):
-            v = '(' + ', '.join(f'{x:.3g}' for x in v) + ')'
-        elif isinstance(v, float) and math.isfinite(v):
-            v = f'{v:.3g}'
-        parts.append(f'{key} {v}')
-    return '; '.join(parts)

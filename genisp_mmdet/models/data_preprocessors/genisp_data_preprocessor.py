@@ -116,15 +116,21 @@ class GenISPDataPreprocessor(BaseDataPreprocessor):
         self.data_preprocessor.cpu(*args, **kwargs)
         return super().cpu(*args, **kwargs)
 
-    def run_isp(self, inputs: Union[Tensor, Sequence[Tensor]]) -> List[Tensor]:
-        """Run the ISP alone: loaded images -> ISP outputs ``(3, H, W)``,
-        RGB, nominally [0, 1] (no normalisation, no padding)."""
+    def isp_inputs(self, inputs: Union[Tensor, Sequence[Tensor]]
+                   ) -> List[Tensor]:
+        """Loaded images -> what the ISP takes: ``(3, H, W)`` float on the
+        device, RGB, scaled by ``1 / input_scale``."""
         images = [x.to(self.device).float() for x in inputs]
         if self.input_bgr_to_rgb:
             images = [x.flip(0) for x in images]
         if self.input_scale != 1.0:
             images = [x / self.input_scale for x in images]
-        return list(self.isp(images))
+        return images
+
+    def run_isp(self, inputs: Union[Tensor, Sequence[Tensor]]) -> List[Tensor]:
+        """Run the ISP alone: loaded images -> ISP outputs ``(3, H, W)``,
+        RGB, nominally [0, 1] (no normalisation, no padding)."""
+        return list(self.isp(self.isp_inputs(inputs)))
 
     def forward(self, data: dict, training: bool = False) -> dict:
         data = self.cast_data(data)

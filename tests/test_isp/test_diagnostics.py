@@ -1,0 +1,82 @@
+"""What the diagnostics of the global stages report: constants read as
+constants, a perfect white balance as perfect, saturation as saturation,
+brightness invariance as invariance."""
+import numpy as np
+import pytest
+import torch
+
+from genisp_mmdet.isp import GenISP
+from genisp_mmdet.isp.diagnostics import D65, stage_records, summarize
+
+
+def _images(n=6, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    scale = torch.linspace(0.005, 0.05, n)
+    tint = torch.rand(n, 3, 1, 1, generator=g) + 0.5
+    return [torch.rand(3, 24, 32, generator=g) * s * t
+            for s, t in zip(scale, tint)]
+
+
+def _whites(n=6):
+    xy = np.linspace(0.35, 0.5, n)  # warm to cold, Y = 1
+    return [[x / 0.41, 1.0, (1 - x - 0.41) / 0.41] for x in xy]
+
+
+def test_a_constant_stage_reads_as_a_constant():
+    torch.manual_seed(0)
+    isp = GenISP(enhance=False, resize=32,
+                 wb_cfg=dict(parametrization='direct'),
+                 cc_cfg=dict(parametrization='direct'))
+    with torch.no_grad():
+        for enc in (isp.conv_wb.encoder, isp.conv_cc.encoder):
+            enc.fc.weight.zero_()
+            enc.fc.bias.uniform_(-0.3, 0.3)
+    s = summarize(stage_records(isp, _images(), _whites()))
+    assert s['gain_log_std'] == [0.0, 0.0, 0.0]
+    assert s['matrix_entry_std_max'] == 0.0
+    assert s['white_residual'] == pytest.approx(1.0)
+    assert s['illuminant_correlation'] is None  # no spread, no correlation
+    assert 'saturated' not in s  # the direct form squashes nothing
+
+
+def test_a_perfect_white_balance_reads_as_perfect():
+    whites = np.array(_whites())
+    gains = D65[None] / whites  # maps each scene's white to D65's
+    records = [dict(white=w.tolist(), gains=g.tolist(),
+                    gains_dark=g.tolist(), pixel_map=np.diag(g).tolist(),
+                    squash=[]) for w, g in zip(whites, gains)]
+    s = summarize(records)
+    assert s['illuminant_correlation'] == pytest.approx(1.0)
+    assert s['white_residual'] == pytest.approx(0.0, abs=1e-9)
+    assert s['gain_response_5x_darker'] == [1.0, 1.0, 1.0]
+
+
+def test_saturation_is_reported():
+    torch.manual_seed(0)
+    isp = GenISP(enhance=False, resize=32)  # 'bounded' (tanh) stages
+    with torch.no_grad():
+        isp.conv_wb.encoder.fc.bias.copy_(torch.tensor([50.0, -50.0, 0.0]))
+        isp.conv_cc.encoder.fc.bias.fill_(30.0)
+    s = summarize(stage_records(isp, _images()))
+    assert s['saturated'] > 0.5 and s['squash_max'] > 10
+    fresh = summarize(stage_records(GenISP(enhance=False, resize=32),
+                                    _images()))
+    assert fresh['saturated'] == 0.0
+
+
+def test_exposure_normalisation_makes_the_stages_blind_to_brightness():
+    torch.manual_seed(0)
+    kwargs = dict(enhance=False, resize=32,
+                  wb_cfg=dict(parametrization='log'),
+                  cc_cfg=dict(parametrization='log'))
+    normalised = GenISP(normalize='mean', **kwargs)
+    raw = GenISP(**kwargs)
+    raw.load_state_dict(normalised.state_dict())
+    with torch.no_grad():
+        for p in normalised.parameters():
+            p.add_(torch.randn_like(p) * 0.2)
+    raw.load_state_dict(normalised.state_dict())
+    a = summarize(stage_records(normalised, _images()))
+    b = summarize(stage_records(raw, _images()))
+    assert a['gain_response_5x_darker'] == pytest.approx([1, 1, 1], abs=1e-4)
+    assert max(abs(r - 1) for r in b['gain_response_5x_darker']) > 1e-3
