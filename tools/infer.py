@@ -4,10 +4,14 @@
         --checkpoint CKPT --out DIR
 
 For each file writes, in DIR:
-  <name>_isp.png        the ISP's output (what the detector sees)
-  <name>_det.png        the same with the detections drawn
+  <name>_isp.png        the ISP's output (what the detector sees), resized
+                        from the detector's input size to the packed
+                        resolution (half the file's image in each axis), or
+                        to --size W H, or to --scale times the file's image
+  <name>_det.png        the same with the detections drawn, in its pixels
   <name>.json           detections in full-resolution pixel coordinates of
-                        the file's image (its crop, in display orientation)
+                        the file's image (its crop, in display orientation),
+                        whatever the PNGs' size
 """
 import argparse
 import json
@@ -31,7 +35,19 @@ def parse_args():
                         help='draw and save detections above this score')
     parser.add_argument('--device', default=None,
                         help='cpu, cuda:0, ... (default: cuda:0 if available)')
-    return parser.parse_args()
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument('--size', nargs=2, type=int, metavar=('W', 'H'),
+                      help='size of the PNGs in pixels (default: the packed '
+                      'resolution, half the file\'s image)')
+    size.add_argument('--scale', type=float,
+                      help='size of the PNGs as a fraction of the file\'s '
+                      'image (1: full resolution)')
+    args = parser.parse_args()
+    if args.size is not None and min(args.size) < 1:
+        parser.error(f'--size must be positive, got {args.size}')
+    if args.scale is not None and not args.scale > 0:
+        parser.error(f'--scale must be positive, got {args.scale}')
+    return args
 
 
 def main():
@@ -42,10 +58,10 @@ def main():
     for path in tqdm(args.files, desc='infer'):
         res = detector(path)
         stem = osp.splitext(osp.basename(path))[0]
-        cv2.imwrite(osp.join(args.out, f'{stem}_isp.png'),
-                    res.isp_image[..., ::-1])
-        drawn = draw_detections(res.isp_image, res.pred_on_image,
-                                detector.dataset_meta, args.score_thr)
+        image, on_image = res.render(args.size, args.scale)
+        cv2.imwrite(osp.join(args.out, f'{stem}_isp.png'), image[..., ::-1])
+        drawn = draw_detections(image, on_image, detector.dataset_meta,
+                                args.score_thr)
         cv2.imwrite(osp.join(args.out, f'{stem}_det.png'), drawn[..., ::-1])
         pred = res.pred[res.pred.scores >= args.score_thr]
         h, w = res.ori_shape

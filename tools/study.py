@@ -3,7 +3,11 @@
     python tools/study.py demo        # make demo: small data, short training,
                                       # GenISP vs raw_naive vs rawpy_isp
     python tools/study.py reproduce   # make reproduce: the whole study,
-                                      # regenerates results/
+                                      # one training seed, regenerates
+                                      # results/
+    python tools/study.py reproduce --seeds 0 1 2
+                                      # make reproduce-seeds: the same
+                                      # with three seeds (resumable)
     python tools/study.py long        # make reproduce-long: GenISP with its
                                       # config's 12-epoch schedule
     python tools/study.py pretrain    # make pretrain: retrain the shipped
@@ -34,6 +38,10 @@ def parse_args(argv=None):
                    metavar=('TRAIN', 'VAL', 'TEST'),
                    help="demo/reproduce: images per RAW split instead of the "
                    "plan's (use a new --work-root)")
+    p.add_argument('--seeds', type=int, nargs='+', default=[0],
+                   help='demo/reproduce: training seeds of every trained '
+                   'variant (same data and work directory: finished seeds '
+                   'are kept)')
     p.add_argument('--epochs', type=int,
                    help="demo/reproduce: GenISP training epochs; pretrain: "
                    "detector epochs (default: the config's)")
@@ -51,7 +59,7 @@ def parse_args(argv=None):
 
 def make_plan(args, ws: Workspace) -> plans.Plan:
     if args.command == 'demo':
-        plan = plans.demo_plan()
+        plan = plans.demo_plan(args.seeds)
     elif args.command == 'long':
         from mmengine.config import Config
         cfg = Config.fromfile(ws.path(plans.method_config('genisp')),
@@ -59,7 +67,7 @@ def make_plan(args, ws: Workspace) -> plans.Plan:
         plan = plans.long_plan(cfg.train_cfg.max_epochs,
                                cfg.param_scheduler[1].milestones)
     else:
-        plan = plans.reproduce_plan()
+        plan = plans.reproduce_plan(args.seeds)
     if args.num_images:
         plan.sizes = dict(zip(('train', 'val', 'test'), args.num_images))
     if args.epochs:
@@ -78,7 +86,7 @@ def main(argv=None):
         if args.command == 'pretrain':
             stage_pretrain(ws, args.detectors, args.epochs)
         elif args.command == 'report':
-            runs.reproduce_report(ws)
+            runs.reproduce_report(ws, seeds=args.seeds)
         elif args.command == 'demo':
             runs.demo(ws, make_plan(args, ws), args.update_readme)
         elif args.command == 'long':

@@ -51,8 +51,8 @@ OUTPUT_NAME = 'rgb'
 DEFAULT_OPSET = 17
 # Sizes of the example inputs the graph is traced with (and, for
 # TorchScript, checked on); neither is baked into the graph.
-TRACE_SIZE = (128, 192)
-CHECK_SIZE = (96, 136)
+TRACE_SIZE = (64, 96)
+CHECK_SIZE = (48, 80)
 
 _MATRIX_EXP = (torch.linalg.matrix_exp, torch.matrix_exp,
                torch.Tensor.matrix_exp)

@@ -15,7 +15,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..synthetic import layout
 
-CAMERA_A, CAMERA_B, CAMERA_C = 'SonyRX100M7', 'NikonD750', 'Canon5DIVGRBG'
+CAMERA_A, CAMERA_B, CAMERA_C, CAMERA_D = ('SonyRX100M7', 'NikonD750',
+                                          'Canon5DIVGRBG', 'Canon1DsGBRG')
+UNSEEN_CAMERAS = (CAMERA_B, CAMERA_C, CAMERA_D)
 DETECTORS = {'retinanet': 'RetinaNet', 'fcos': 'FCOS',
              'faster-rcnn': 'Faster R-CNN'}
 # The config of each method; {det} is the detector.
@@ -25,6 +27,7 @@ _ABLATION = ('configs/genisp/ablations/{name}_{det}_r18-slim_fpn_12e_'
 _BASELINE = 'configs/baselines/{name}_{det}_r18-slim_fpn_synthetic-{kind}.py'
 METHOD_CONFIGS = {
     'genisp': _GENISP.format(name='genisp', det='{det}'),
+    'genisp_paper': _GENISP.format(name='genisp-paper', det='{det}'),
     'genisp_no_wb': _ABLATION.format(name='genisp-no-wb', det='{det}'),
     'genisp_no_cc': _ABLATION.format(name='genisp-no-cc', det='{det}'),
     'genisp_no_enhance': _ABLATION.format(name='genisp-no-enhance',
@@ -37,8 +40,11 @@ METHOD_CONFIGS = {
     'well_lit_srgb': _BASELINE.format(name='well-lit', det='{det}',
                                       kind='srgb'),
 }
-TRAINED = ('genisp', 'genisp_no_wb', 'genisp_no_cc', 'genisp_no_enhance',
-           'genisp_no_cst')
+# The default GenISP, the paper's, and the ablations of the default.
+TRAINED = ('genisp', 'genisp_paper', 'genisp_no_wb', 'genisp_no_cc',
+           'genisp_no_enhance', 'genisp_no_cst')
+ABLATIONS = ('genisp_no_wb', 'genisp_no_cc', 'genisp_no_enhance',
+             'genisp_no_cst')
 FIXED = ('raw_naive', 'rawpy_isp', 'classic_isp')
 WELL_LIT = 'well_lit_srgb'
 
@@ -137,7 +143,8 @@ class Plan:
         name: ``demo``, ``reproduce``, ``long``, ...
         data_root, work_root: repository-relative folders.
         sizes: images per RAW split and camera.
-        cameras: cameras of the train/val/test splits.
+        cameras: cameras of the test split; train and val are camera A's
+            only (every ISP is trained on camera A).
         trainings: ``(method, seed)`` of every training run.
         epochs, milestones: the GenISP training schedule.
         test_sets: test sets beyond each camera's test split.
@@ -158,6 +165,13 @@ class Plan:
     def results_name(self) -> str:
         return 'synthetic_benchmark' if self.name == 'reproduce' else self.name
 
+    def split_cameras(self, split: str) -> List[str]:
+        """The cameras a RAW split is generated for."""
+        return self.cameras if split == 'test' else [CAMERA_A]
+
+    def seeds(self) -> List[int]:
+        return sorted({s for _, s in self.trainings})
+
     def with_epochs(self, epochs: int) -> 'Plan':
         """The plan with a shorter or longer schedule (milestones past the
         end dropped)."""
@@ -177,7 +191,7 @@ def rows_for(methods: Sequence[str], det: str, test: EvalSet,
     return out
 
 
-def demo_plan() -> Plan:
+def demo_plan(seeds: Sequence[int] = (0, )) -> Plan:
     """``make demo``: camera A only, 3 epochs, GenISP against the packed
     RAW image and LibRaw's default processing."""
     a = EvalSet(CAMERA_A)
@@ -187,52 +201,60 @@ def demo_plan() -> Plan:
         work_root='work_dirs/demo',
         sizes={s: layout.SPLIT_SIZES['demo'][s] for s in layout.RAW_SPLITS},
         cameras=[CAMERA_A],
-        trainings=[('genisp', 0)],
+        trainings=[('genisp', s) for s in seeds],
         epochs=3,
         milestones=[3],
         rows=rows_for((WELL_LIT, 'raw_naive', 'rawpy_isp', 'genisp'),
-                      'retinanet', a))
+                      'retinanet', a, seeds))
 
 
-EXPOSURES = (1.0, 0.5, 0.2, 0.1, 0.05)
+# Light sweeps on camera A. Exposure 1 is the test split itself (the
+# night default); ambient is drawn from 0.2-0.5 there, so every ambient
+# level is a split of its own.
+EXPOSURES = (0.5, 0.2, 0.1, 0.05)
 AMBIENTS = (0.03, 0.1, 0.2, 0.35, 0.5, 1.0)
+# The methods on every camera and light of the study.
+MAIN = ('genisp', 'genisp_paper')
 
 
-def reproduce_plan() -> Plan:
-    """``make reproduce``: three cameras, three detectors, the trained
-    variants, the light sweeps."""
-    cameras = [CAMERA_A, CAMERA_B, CAMERA_C]
-    photons = [equal_photons_set(c) for c in (CAMERA_B, CAMERA_C)]
-    sweeps = ([exposure_set(CAMERA_A, e) for e in EXPOSURES] +
-              [ambient_set(CAMERA_A, a) for a in AMBIENTS])
+def reproduce_plan(seeds: Sequence[int] = (0, )) -> Plan:
+    """``make reproduce`` (seed 0) and ``make reproduce-seeds`` (seeds 0,
+    1, 2, the same data and work directory): four cameras, three
+    detectors, the default GenISP, the paper's and the ablations of the
+    default, equal photons, the two light sweeps."""
+    cameras = [CAMERA_A, *UNSEEN_CAMERAS]
+    photons = [equal_photons_set(c) for c in UNSEEN_CAMERAS]
+    exposure = [exposure_set(CAMERA_A, e) for e in EXPOSURES]
+    ambient = [ambient_set(CAMERA_A, a) for a in AMBIENTS]
     plan = Plan(
         name='reproduce',
         data_root='data/synthetic',
         work_root='work_dirs/study',
         sizes={s: layout.SPLIT_SIZES['study'][s] for s in layout.RAW_SPLITS},
         cameras=cameras,
-        trainings=[(m, 0) for m in TRAINED],
+        trainings=[(m, s) for s in seeds for m in TRAINED],
         epochs=4,
         milestones=[3],
-        test_sets=photons + sweeps)
+        test_sets=photons + exposure + ambient)
     rows = [Row(WELL_LIT, d, EvalSet(CAMERA_A)) for d in DETECTORS]
     for cam in cameras:
-        rows += rows_for(FIXED + ('genisp', 'genisp_no_cst'), 'retinanet',
-                         EvalSet(cam))
+        rows += rows_for(FIXED + MAIN + ('genisp_no_cst', ), 'retinanet',
+                         EvalSet(cam), seeds)
     rows += rows_for(('genisp_no_wb', 'genisp_no_cc', 'genisp_no_enhance'),
-                     'retinanet', EvalSet(CAMERA_A))
+                     'retinanet', EvalSet(CAMERA_A), seeds)
     for det in ('fcos', 'faster-rcnn'):
-        rows += rows_for(FIXED + ('genisp', ), det, EvalSet(CAMERA_A))
+        rows += rows_for(FIXED + MAIN, det, EvalSet(CAMERA_A), seeds)
     for t in photons:
-        rows += rows_for(FIXED + ('genisp', 'genisp_no_cst'), 'retinanet', t)
-    for t in sweeps:
-        rows += rows_for(FIXED + ('genisp', ), 'retinanet', t)
+        rows += rows_for(FIXED + MAIN + ('genisp_no_cst', ), 'retinanet', t,
+                         seeds)
+    for t in exposure + ambient:
+        rows += rows_for(FIXED + MAIN, 'retinanet', t, seeds)
     plan.rows = rows
     return plan
 
 
 def long_plan(epochs: int, milestones: Sequence[int]) -> Plan:
-    """GenISP alone with its config's own schedule (``epochs``,
+    """The default GenISP alone with its config's own schedule (``epochs``,
     ``milestones``), on the study's data: how far training length takes it
     (longer than ``make reproduce``'s 2 hours allow for every variant)."""
     plan = reproduce_plan()  # same data root, sizes and cameras

@@ -26,13 +26,13 @@ def stage_data(ws: Workspace, plan: Plan) -> None:
     """Generate the plan's RAW splits and extra test sets (skipping those
     whose last annotation file exists)."""
     gen = ws.tool('make_synthetic_raw.py', '--out', plan.data_root)
-    last = plan.cameras[-1]
     for split, n in plan.sizes.items():
-        if osp.exists(ws.path(layout.annotation_path(plan.data_root, last,
-                                                     split))):
+        cameras = plan.split_cameras(split)
+        if all(osp.exists(ws.path(layout.annotation_path(
+                plan.data_root, c, split))) for c in cameras):
             continue
         ws.run(gen + ['--split', split, '--num-images', str(n), '--camera'] +
-               plan.cameras, f'{plan.work_root}/logs/data_{split}.log')
+               cameras, f'{plan.work_root}/logs/data_{split}.log')
     for t in plan.test_sets:
         if osp.exists(ws.path(layout.annotation_path(plan.data_root,
                                                      t.camera, t.split))):
@@ -115,7 +115,6 @@ def row_command(ws: Workspace, plan: Plan, r: Row,
         if r.det == 'retinanet':
             ckpt = [best_checkpoint(ws, plan, r.method, r.seed)]
         else:  # unseen detector: its own weights, the ISP from RetinaNet's
-            config = method_config('genisp', r.det)
             opts['model.data_preprocessor.isp_checkpoint'] = best_checkpoint(
                 ws, plan, r.method, r.seed)
     opts.update(layout.dataloader_options(

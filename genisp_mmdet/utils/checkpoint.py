@@ -103,3 +103,18 @@ def load_isp_state_dict(path: str,
         raise KeyError(f'{path}: no weights under {prefix!r} '
                        f'(first keys: {list(state)[:5]})')
     return isp
+
+
+def checkpoint_isp_config(path: str) -> Dict:
+    """The ISP config a checkpoint was trained with, from the config text
+    mmengine saves in its meta information (``model.data_preprocessor.isp``);
+    an empty dict where the checkpoint carries none."""
+    from mmengine.config import Config
+    ckpt = load_checkpoint_safely(path)
+    text = (ckpt.get('meta') or {}).get('cfg') if isinstance(ckpt,
+                                                             dict) else None
+    if not text:
+        return {}
+    cfg = Config.fromstring(text, file_format='.py')
+    pre = cfg.get('model', {}).get('data_preprocessor', {})
+    return pre.get('isp', {}).to_dict() if pre.get('isp') else {}

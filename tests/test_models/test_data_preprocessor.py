@@ -146,3 +146,26 @@ def test_device_moves_reach_the_detector_preprocessor():
                             data_preprocessor=STOCK))
     pre.to('meta')
     assert str(pre.device) == str(pre.data_preprocessor.device) == 'meta'
+
+
+def test_isp_checkpoint_of_another_isp_is_refused(tmp_path):
+    """Weights of a paper-style ISP (direct parametrisation) loaded into a
+    preprocessor that builds another parametrisation would run and give
+    wrong images: refused, naming the setting; the same ISP loads."""
+    from genisp_mmdet.isp import GenISP
+    init_default_scope('mmdet')
+    paper = dict(type='GenISP', wb_cfg=dict(parametrization='direct'))
+    state = {f'data_preprocessor.isp.{k}': v for k, v in GenISP(
+        wb_cfg=dict(parametrization='direct')).state_dict().items()}
+    cfg_text = f'model = dict(data_preprocessor=dict(isp={paper!r}))\n'
+    ckpt = tmp_path / 'paper.pth'
+    torch.save(dict(state_dict=state, meta=dict(cfg=cfg_text)), ckpt)
+    with pytest.raises(ValueError, match='different: wb_cfg'):
+        MODELS.build(dict(type='GenISPDataPreprocessor',
+                          isp=dict(type='GenISP'), isp_checkpoint=str(ckpt),
+                          data_preprocessor=STOCK))
+    pre = MODELS.build(dict(type='GenISPDataPreprocessor', isp=paper,
+                            isp_checkpoint=str(ckpt),
+                            data_preprocessor=STOCK))
+    for k, v in pre.isp.state_dict().items():
+        assert torch.equal(v, state[f'data_preprocessor.isp.{k}'])

@@ -32,14 +32,38 @@ def test_goals_report_the_measured_gaps():
     ]
     text = '\n'.join(report.goals(rows))
     assert 'LibRaw default keeps 20% of the well-lit AP' in text
-    assert 'GenISP reaches 50% of the well-lit AP' in text
-    assert 'GenISP - best fixed ISP: +10.0 AP points' in text
-    assert (f'unseen camera {B}: GenISP -3.0 AP points against camera A '
-            f'(goal: no worse than -2); GenISP - best fixed ISP on {B} '
-            '+2.0') in text
-    assert (f"unseen camera {B} with camera A's photons per pixel "
-            '(test-photonsA): GenISP -10.0 AP points') in text
-    assert 'unseen detector FCOS: GenISP - best fixed ISP -1.0' in text
+    assert 'genisp reaches 50% of the well-lit AP' in text
+    assert (f'best fixed ISP on {A}, exceeded by: genisp +10.0 (one seed: '
+            'not established) (goal: at least +5)') in text
+    assert (f"{B} with camera A's photons per pixel (exposure scaled by the "
+            'pixel areas; goal: within 2 of camera A), against camera A: '
+            'genisp -10.0') in text
+    assert f'{B} at the same capture settings' in text
+    assert ('unseen detector FCOS, best fixed ISP exceeded by: genisp -1.0'
+            in text)
+
+
+def test_a_difference_is_established_only_beyond_twice_the_spread():
+    a = [0.30, 0.31, 0.32]  # std 0.01
+    assert report.difference(a, [0.20]) == (
+        '+11.0 (established: twice the larger spread is 2.0)')
+    assert report.difference(a, [0.30, 0.29, 0.31]).endswith(
+        '(not established: twice the larger spread is 2.0)')
+    assert report.difference([0.3], [0.2]) == (
+        '+10.0 (one seed: not established)')
+
+
+def test_light_sweeps_are_reported_as_ratios():
+    rows = [_row('genisp', 'RetinaNet', CAMERA_A, ap, CAMERA_A,
+                 f'test-{axis}{level:g}', 0)
+            for axis, level, ap in (('exposure', 0.5, 0.2),
+                                    ('exposure', 0.1, 0.19),
+                                    ('ambient', 0.5, 0.2),
+                                    ('ambient', 0.1, 0.1))]
+    text = '\n'.join(report.goals(rows))
+    assert ('exposure 0.1 against exposure 0.5 (AP ratio; goal for genisp: '
+            'at least 90%): genisp 95%') in text
+    assert 'ambient 0.1 against ambient 0.5' in text and 'genisp 50%' in text
 
 
 def test_table_shows_mean_and_spread_over_seeds():

@@ -8,7 +8,7 @@ from mmengine.model import BaseDataPreprocessor
 from mmdet.registry import MODELS
 from torch import Tensor
 
-from ...utils.checkpoint import load_isp_state_dict
+from ...utils.checkpoint import checkpoint_isp_config, load_isp_state_dict
 
 RAW_EXTENSIONS = ('.dng', '.arw', '.nef', '.cr2', '.cr3', '.raf', '.orf',
                   '.rw2', '.pef', '.srw', '.kdc', '.3fr', '.iiq', '.raw')
@@ -98,6 +98,7 @@ class GenISPDataPreprocessor(BaseDataPreprocessor):
         self.input_scale = float(input_scale)
         self.input_bgr_to_rgb = input_bgr_to_rgb
         if isp_checkpoint is not None:
+            _check_same_isp(isp_checkpoint, isp)
             state = load_isp_state_dict(isp_checkpoint, isp_checkpoint_prefix)
             self.isp.load_state_dict(state, strict=True)
 
@@ -157,3 +158,23 @@ class GenISPDataPreprocessor(BaseDataPreprocessor):
         sx, sy = sample.metainfo.get('scale_factor', (1.0, 1.0))
         sample.set_metainfo(
             dict(scale_factor=(sx * raw_scale[0], sy * raw_scale[1])))
+
+
+def _check_same_isp(path: str, isp: dict) -> None:
+    """Weights of one ISP loaded into another that computes something else
+    (other parametrisation, normalisation, thumbnail size) would run
+    without an error and give silently wrong images: refuse them, naming
+    the settings that differ."""
+    trained = checkpoint_isp_config(path)
+    if not trained:
+        return
+    here = dict(isp)
+    here.pop('_scope_', None)
+    trained.pop('_scope_', None)
+    differ = sorted(k for k in set(here) | set(trained)
+                    if here.get(k) != trained.get(k))
+    if differ:
+        raise ValueError(
+            f'{path}: its ISP was trained as {trained}, this config builds '
+            f'{here} (different: {", ".join(differ)}); give this config the '
+            "checkpoint's ISP settings")
