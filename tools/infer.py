@@ -5,8 +5,9 @@
 
 For each file writes, in DIR:
   <name>_isp.png        the ISP's output (what the detector sees), resized
-                        from the detector's input size to the packed
-                        resolution (half the file's image in each axis), or
+                        from the detector's input size to the resolution the
+                        config's loader decodes at (for GenISP's packed
+                        Bayer input half the file's image in each axis), or
                         to --size W H, or to --scale times the file's image
   <name>_det.png        the same with the detections drawn, in its pixels
   <name>.json           detections in full-resolution pixel coordinates of
@@ -37,8 +38,9 @@ def parse_args():
                         help='cpu, cuda:0, ... (default: cuda:0 if available)')
     size = parser.add_mutually_exclusive_group()
     size.add_argument('--size', nargs=2, type=int, metavar=('W', 'H'),
-                      help='size of the PNGs in pixels (default: the packed '
-                      'resolution, half the file\'s image)')
+                      help='size of the PNGs in pixels (default: the '
+                      'decoded resolution, for packed Bayer input half the '
+                      'file\'s image)')
     size.add_argument('--scale', type=float,
                       help='size of the PNGs as a fraction of the file\'s '
                       'image (1: full resolution)')

@@ -65,8 +65,10 @@ class RawDetInferencer(DetInferencer):
     ``isp_output``, the ISP's ``(3, h, w)`` float RGB output at the
     detector's input size.
 
-    A directory as input lists the RAW files in it (by extension, any
-    case) instead of mmdet's image extensions.
+    An input may also be a dict ``dict(img_path=..., width=..., height=...)``
+    where annotations refer to another area than the file's own crop (as
+    RAW-NOD's Sony files); a directory lists the RAW files in it (by
+    extension, any case) instead of mmdet's image extensions.
 
     Args: those of ``mmdet.apis.DetInferencer``.
     """

@@ -1,5 +1,5 @@
 """Run a config + checkpoint on single files: the ISP's output and the
-detections, for tools/infer.py and the study's figures."""
+detections, for tools/infer.py, RawDetInferencer and the study's figures."""
 from __future__ import annotations
 
 from dataclasses import dataclass
