@@ -162,8 +162,10 @@ class ConvCC(nn.Module):
     def _log_matrix(self, out: Tensor) -> Tensor:
         a = out.view(-1, 3, 3)
         if self.parametrization == 'log':
+            # (a * eye).sum is the trace, written so that exported graphs
+            # keep their shapes (a diagonal view loses them in ONNX)
             eye = torch.eye(3, device=a.device, dtype=a.dtype)
-            a = a - a.diagonal(dim1=1, dim2=2).mean(1)[:, None, None] * eye
+            a = a - (a * eye).sum((1, 2))[:, None, None] / 3 * eye
         return a
 
     def squash_inputs(self, out: Tensor) -> List[Tuple[Tensor, float]]:
@@ -293,8 +295,7 @@ class GlobalStages:
             m = (torch.diag_embed(self.gains) if m is None else
                  m * self.gains[:, None, :])
         if self.scale is not None:
-            eye = torch.eye(3, device=self.thumb.device).expand(
-                len(self.scale), 3, 3)
+            eye = torch.eye(3, device=self.thumb.device)
             m = (eye if m is None else m) * self.scale[:, None, None]
         return m
 

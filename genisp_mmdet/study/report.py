@@ -282,3 +282,28 @@ def stage_report(ws: Workspace, plan: Plan, results_dir: str,
         log(f'README.md block {readme_block} updated')
     print('\n' + text + '\n')
     return text
+
+
+def global_stages_table(probes: Sequence[dict]) -> str:
+    """What each trained variant's global stages predict on camera A's test
+    split (:mod:`genisp_mmdet.isp.diagnostics`), one line per variant."""
+    def vec(v):
+        return '-' if v is None else '(' + ', '.join(f'{x:.2g}' for x in v) + ')'
+
+    def num(v, fmt='.2f'):
+        return '-' if v is None else format(v, fmt)
+
+    rows = []
+    for p in probes:
+        sm = p['summary']
+        rows.append([f'{p["method"]} (seed {p["seed"]})',
+                     num(sm.get('saturated'), '.0%'),
+                     vec(sm.get('gain_mean')), vec(sm.get('gain_log_std')),
+                     num(sm.get('matrix_entry_std_max'), '.3f'),
+                     num(sm.get('illuminant_correlation')),
+                     num(sm.get('white_residual')),
+                     vec(sm.get('gain_response_5x_darker'))])
+    return markdown.table(
+        ['variant', 'saturated', 'mean gains', 'log-gain spread',
+         'largest CC entry spread', 'corr. with the light',
+         'white residual', 'gains at 5x darker / as is'], rows)

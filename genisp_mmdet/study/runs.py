@@ -10,10 +10,12 @@ from typing import Optional
 from . import plans
 from .plans import Plan
 from .pretrain import verify_checkpoints
-from .report import curve_text, record_run, run_info, stage_report
+from . import markdown
+from .report import (curve_text, global_stages_table, record_run, run_info,
+                     stage_report)
 from .shell import Workspace, log, write_json
-from .stages import (load_rows, stage_data, stage_train_evaluate,
-                     train_command, val_curve)
+from .stages import (load_probes, load_rows, stage_data, stage_probe,
+                     stage_train_evaluate, train_command, val_curve)
 
 LONG_JSON = 'genisp_long_schedule.json'
 README_BLOCKS = dict(demo='demo-output', reproduce='synthetic-benchmark')
@@ -30,6 +32,10 @@ def execute(ws: Workspace, plan: Plan) -> dict:
     t = time.time()
     did.update(stage_train_evaluate(ws, plan))
     did['train_evaluate_minutes'] = round((time.time() - t) / 60, 1)
+    if plan.name == 'reproduce':
+        t = time.time()
+        stage_probe(ws, plan)
+        did['probe_minutes'] = round((time.time() - t) / 60, 1)
     return did
 
 
@@ -43,11 +49,16 @@ def long_line(long: dict, well: Optional[float]) -> str:
             curve_text(long['val_curve']))
 
 
-def reproduce_report(ws: Workspace, results_dir: str = 'results') -> None:
-    """Rebuild results/ and the README block of ``make reproduce`` from its
-    finished rows (with the longer run's line where it has finished)."""
+ALL_SEEDS = (0, 1, 2)
+
+
+def reproduce_report(ws: Workspace, results_dir: str = 'results',
+                     seeds=ALL_SEEDS) -> None:
+    """Rebuild results/ and the README blocks of ``make reproduce`` from
+    its finished rows, over every seed that has finished (with the longer
+    run's line where it has finished)."""
     from .report import Lookup
-    plan = plans.reproduce_plan()
+    plan = plans.reproduce_plan(sorted(set(seeds) | set(ALL_SEEDS)))
     extra = []
     long_json = ws.path(results_dir, LONG_JSON)
     if osp.exists(long_json):
@@ -57,6 +68,11 @@ def reproduce_report(ws: Workspace, results_dir: str = 'results') -> None:
         extra.append(long_line(long, well))
     stage_report(ws, plan, results_dir, README_BLOCKS['reproduce'],
                  extra_lines=extra)
+    probes = load_probes(ws, plan)
+    if probes:
+        write_json(ws.path(results_dir, 'global_stages.json'), probes)
+        markdown.splice(ws.path('README.md'), 'global-stages',
+                        global_stages_table(probes))
 
 
 def reproduce(ws: Workspace, plan: Plan, results_dir: str = 'results'
@@ -64,7 +80,7 @@ def reproduce(ws: Workspace, plan: Plan, results_dir: str = 'results'
     start = time.time()
     did = execute(ws, plan)
     record_run(ws, plan, results_dir, did, (time.time() - start) / 60)
-    reproduce_report(ws, results_dir)
+    reproduce_report(ws, results_dir, plan.seeds())
 
 
 def demo(ws: Workspace, plan: Plan, update_readme: bool = False) -> None:

@@ -199,3 +199,51 @@ def load_rows(ws: Workspace, plan: Plan) -> List[dict]:
                 rows.append(json.load(f))
     return rows
 
+
+
+# ---------------------------------------------------------------- probe
+def probe_path(plan: Plan, method: str, seed: int) -> str:
+    return f'{plan.work_root}/probe/{method}-seed{seed}.json'
+
+
+def stage_probe(ws: Workspace, plan: Plan, seed: int = 0) -> None:
+    """What each trained variant's global stages predict on camera A's test
+    split (:mod:`.probe`), kept per variant in the work directory."""
+    from ..isp.diagnostics import summarize
+    from .probe import probe
+    for method, s in plan.trainings:
+        out = ws.path(probe_path(plan, method, s))
+        if s != seed or osp.exists(out):
+            continue
+        log(f'probe: {method} (seed {s})')
+        records = probe(ws.path(method_config(method)),
+                        ws.path(best_checkpoint(ws, plan, method, s)),
+                        ws.path(plan.data_root), CAMERA_A, 'test',
+                        cfg_options=layout.dataloader_options(
+                            plan.data_root, CAMERA_A, 'test',
+                            'test_dataloader'))
+        write_json(out, dict(method=method, seed=s,
+                             summary=summarize(records), records=records))
+
+
+def load_probes(ws: Workspace, plan: Plan) -> List[dict]:
+    out = []
+    for method, s in plan.trainings:
+        path = ws.path(probe_path(plan, method, s))
+        if osp.exists(path):
+            with open(path) as f:
+                data = json.load(f)
+            data.pop('records')
+            out.append(data)
+    return out
+
+
+def stage_curves(ws: Workspace, plan: Plan, method: str, seed: int = 0
+                 ) -> Dict[str, List[float]]:
+    """Per epoch: camera A val AP and what GlobalStagesHook logged."""
+    by_key: Dict[str, Dict[int, float]] = {}
+    for r in read_scalars(ws.path(train_dir(plan, method, seed))):
+        for k, v in r.items():
+            if k == 'coco/bbox_mAP' or k.startswith('isp/'):
+                by_key.setdefault(k, {})[r['step']] = v
+    return {k: [v[e] for e in sorted(v)] for k, v in by_key.items()}
