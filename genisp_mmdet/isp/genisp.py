@@ -316,20 +316,34 @@ class GenISP(nn.Module):
             so that the mean luminance (channel 1: Y of XYZ) of its
             thumbnail is ``target_mean`` (at most ``max_scale`` times):
             the encoders then see the content of an image, not how dark it
-            is. None (the paper) passes the image as it is.
-        target_mean: the mean luminance after ``normalize``.
+            is; ``'median'`` does so with the median luminance, which a few
+            bright lamps do not move. None (the paper) passes the image as
+            it is.
+        target_mean: the luminance level ``normalize`` brings images to.
         max_scale: the largest normalisation gain (for nearly black input).
+        tone: ``'log'`` compresses the image before the shallow ConvNet,
+            ``log(1 + x / target_mean)`` (``x`` clamped at ``-target_mean /
+            2``), so that a few lamps a hundred times brighter than their
+            surroundings do not dominate its instance statistics; needs
+            ``normalize``. None (the paper): linear.
     """
 
     def __init__(self, wb: bool = True, cc: bool = True,
                  enhance: bool = True, resize: int = 256,
                  wb_cfg: dict = None, cc_cfg: dict = None,
                  normalize: Optional[str] = None,
-                 target_mean: float = 0.18, max_scale: float = 4096.0):
+                 target_mean: float = 0.18, max_scale: float = 4096.0,
+                 tone: Optional[str] = None):
         super().__init__()
-        if normalize not in (None, 'mean'):
-            raise ValueError(f"normalize must be None or 'mean', got "
-                             f'{normalize!r}')
+        if normalize not in (None, 'mean', 'median'):
+            raise ValueError(f"normalize must be None, 'mean' or 'median', "
+                             f'got {normalize!r}')
+        if tone not in (None, 'log'):
+            raise ValueError(f"tone must be None or 'log', got {tone!r}")
+        if tone and not normalize:
+            raise ValueError('tone needs normalize: the curve is set at the '
+                             'normalised luminance level')
+        self.tone = tone
         self.conv_wb = ConvWB(**(wb_cfg or {})) if wb else None
         self.conv_cc = ConvCC(**(cc_cfg or {})) if cc else None
         self.enhance = ShallowConvNet() if enhance else None
@@ -344,11 +358,20 @@ class GenISP(nn.Module):
                              mode='bilinear', align_corners=False)
 
     def exposure_scale(self, thumb: Tensor) -> Tensor:
-        """``(N,)`` gains that bring each thumbnail's mean luminance to
-        ``target_mean``."""
-        luminance = thumb[:, 1].mean(dim=(1, 2))
-        return self.target_mean / luminance.clamp_min(self.target_mean /
-                                                      self.max_scale)
+        """``(N,)`` gains that bring each thumbnail's mean (or median)
+        luminance to ``target_mean``."""
+        y = thumb[:, 1].flatten(1)
+        level = y.median(dim=1).values if self.normalize == 'median' else \
+            y.mean(dim=1)
+        return self.target_mean / level.clamp_min(self.target_mean /
+                                                  self.max_scale)
+
+    def tone_curve(self, x: Tensor) -> Tensor:
+        """The compressive curve of ``tone='log'`` (identity without)."""
+        if not self.tone:
+            return x
+        c = self.target_mean
+        return torch.log1p(x.clamp_min(-0.5 * c) / c)
 
     def global_stages(self, x: Tensor) -> GlobalStages:
         """The global estimates for ``(N, 3, H, W)`` images of one size.
@@ -388,6 +411,7 @@ class GenISP(nn.Module):
                 if st.scale is not None:
                     g = g * st.scale[:, None]
                 x = x * g[:, :, None, None]
+        x = self.tone_curve(x)
         if self.enhance is not None:
             x = self.enhance(x)
         return x
@@ -432,6 +456,9 @@ def genisp_reference(isp: GenISP, images: Images) -> List[Tensor]:
             thumb = F.interpolate(x, size=size, mode='bilinear',
                                   align_corners=False)
             x = apply_color_matrix(x, isp.conv_cc.matrices(thumb))
+        if isp.tone:
+            c = isp.target_mean
+            x = torch.log1p(x.clamp_min(-0.5 * c) / c)
         if isp.enhance is not None:
             x = isp.enhance.body(x)
         out.append(x[0])

@@ -9,10 +9,12 @@ that area, scaled by ``scale`` (0.5 for packed Bayer modes, where each pixel
 is one 2x2 CFA tile; 1.0 for LibRaw's full-resolution processing). A point
 ``u`` of the annotated area lands at ``u * scale + offset`` in the image.
 
-Speed (``tools/benchmark.py``, ``docs/benchmark.md``): black/white levels,
-green averaging and the colour matrix are one affine map per pixel
-(:func:`~genisp_mmdet.raw.packing.planes_to_linear`), and the cache stores
-the final float32 image, so that a hit is one file read.
+Speed (``tools/benchmark.py``, ``docs/benchmark.md``): packing, black/white
+levels, green averaging, the colour matrix and the rotation to display are
+one blocked pass over the mosaic
+(:func:`~genisp_mmdet.raw.packing.mosaic_to_linear`, bit for bit the
+affine map of :func:`~genisp_mmdet.raw.packing.planes_to_linear`), and the
+cache stores the final float32 image, so that a hit is one file read.
 """
 from __future__ import annotations
 
@@ -24,8 +26,7 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 
 from .cache import ArrayCache, cache_key
-from .packing import (FLIP_TO_ROT90, PACK_SCALE, frame_planes,
-                      planes_to_linear, rotate_to_display)
+from .packing import FLIP_TO_ROT90, PACK_SCALE, mosaic_to_linear, plane_levels
 from .read import RawDecodeError, RawFrame, read_raw
 
 MODES = ('xyz', 'camera_rgb', 'rawpy')
@@ -176,13 +177,12 @@ def load_raw_image(path,
                     f"{path}: mode 'rawpy' needs a local file")
             arr = _postprocess(path, frame, params)
         else:
-            planes, black, white = frame_planes(frame)
+            black, white = plane_levels(frame)
             meta.update(plane_black=black.tolist(), plane_white=white.tolist())
             matrix = (_xyz_matrix(path, meta, allow_identity_matrix)
                       if mode == 'xyz' else None)
-            arr = rotate_to_display(
-                planes_to_linear(planes, black, white, matrix),
-                meta['flip'])
+            arr = mosaic_to_linear(frame.mosaic, frame.pattern, black, white,
+                                   matrix, meta['flip'])
         if cache is not None:
             cache.put(key, arr, meta)
 

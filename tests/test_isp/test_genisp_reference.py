@@ -35,6 +35,7 @@ def _grads(isp, outputs, weights):
          cc_cfg=dict(parametrization='log')),
     dict(normalize='mean', cc=False),
     dict(normalize='mean', wb=False, cc=False),
+    dict(normalize='median', tone='log'),
 ])
 def test_forward_and_gradients_equal_the_reference(kwargs):
     """In double precision, where the two computations differ by rounding

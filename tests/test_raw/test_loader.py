@@ -9,7 +9,9 @@ import pytest
 import rawpy
 
 from genisp_mmdet.raw import (BAYER_PATTERNS, RawDecodeError, load_raw_image,
-                              planes_to_linear, read_raw, write_dng)
+                              pack_planes, planes_to_linear, read_raw,
+                              rotate_to_display, write_dng)
+from genisp_mmdet.raw.packing import BLOCK_ROWS, mosaic_to_linear
 from ..conftest import shared_file
 from . import reference
 
@@ -31,6 +33,38 @@ def test_planes_to_linear_equals_reference(shape, with_matrix):
     ref = reference.linear(planes, black, white, matrix)
     assert out.dtype == np.float32 and out.shape == ref.shape
     np.testing.assert_allclose(out, ref, **TOL)
+
+
+@pytest.mark.parametrize('pattern', BAYER_PATTERNS)
+@pytest.mark.parametrize('flip', [0, 3, 5, 6])
+@pytest.mark.parametrize('shape', [(2, 2), (2, 14), (2 * BLOCK_ROWS, 6),
+                                   (2 * BLOCK_ROWS + 6, 18), (70, 2)])
+@pytest.mark.parametrize('with_matrix', [True, False])
+def test_mosaic_to_linear_is_the_three_steps_bit_for_bit(
+        pattern, flip, shape, with_matrix):
+    """The one-pass form equals packing, cv2.transform and rotation bit for
+    bit (so cache entries written by the three-step form stay valid), for
+    sizes below, at and across block boundaries."""
+    rng = np.random.default_rng(1)
+    mosaic = rng.integers(0, 16383, shape).astype(np.uint16)
+    black = np.array([800, 801, 799, 800.5])
+    white = np.array([16383, 16000, 16383, 15000])
+    matrix = np.linalg.inv(XYZ_TO_CAM) if with_matrix else None
+    out = mosaic_to_linear(mosaic, pattern, black, white, matrix, flip)
+    ref = rotate_to_display(
+        planes_to_linear(pack_planes(mosaic, pattern), black, white, matrix),
+        flip)
+    assert out.dtype == np.float32 and out.flags.c_contiguous
+    assert out.shape == ref.shape
+    np.testing.assert_array_equal(out.view(np.uint32), ref.view(np.uint32))
+
+
+@pytest.mark.parametrize('flip,k', [(3, 2), (5, 1), (6, 3)])
+def test_rotate_to_display_is_rot90(flip, k):
+    img = np.random.default_rng(2).random((5, 7, 3)).astype(np.float32)
+    out = rotate_to_display(img, flip)
+    np.testing.assert_array_equal(out, np.rot90(img, k))
+    assert out.flags.c_contiguous
 
 
 def _dng(path, pattern='RGGB', orientation=1, seed=0, shape=(24, 32)):
