@@ -81,11 +81,33 @@ def test_variants_change_only_what_they_name():
                   'r18-slim_fpn_12e_synthetic-raw.py')
     assert set(_loader_modes(no_cst).values()) == {'camera_rgb'}
     assert no_cst.model == main.model
-    for part in ('wb', 'cc', 'enhance'):
+    isp = main.model.data_preprocessor.isp
+    # the config spells out the class's defaults: dict(type='GenISP') in a
+    # user's wrap builds the same ISP
+    built = MODELS.build(isp)
+    default = MODELS.build(dict(type='GenISP'))
+    for attr in ('normalize', 'tone', 'resize'):
+        assert getattr(built, attr) == getattr(default, attr), attr
+    for stage in ('conv_wb', 'conv_cc'):
+        assert getattr(built, stage).parametrization == getattr(
+            default, stage).parametrization == 'log'
+    for part, change in (('wb', dict(wb=False)), ('cc', dict(cc=False)),
+                         ('enhance', dict(enhance=False)),
+                         ('tone', dict(tone=None)),
+                         ('normalize', dict(normalize=None, tone=None))):
         cfg = _cfg(f'configs/genisp/ablations/genisp-no-{part}_retinanet_'
                    'r18-slim_fpn_12e_synthetic-raw.py')
-        assert cfg.model.data_preprocessor.isp == dict(type='GenISP',
-                                                       **{part: False})
+        assert cfg.model.data_preprocessor.isp == dict(isp, **change)
+        assert cfg.optim_wrapper == main.optim_wrapper
+    paper = _cfg('configs/genisp/genisp-paper_retinanet_r18-slim_fpn_12e_'
+                 'synthetic-raw.py')
+    assert paper.model.data_preprocessor.isp == dict(
+        type='GenISP', normalize=None, tone=None,
+        wb_cfg=dict(parametrization='direct'),
+        cc_cfg=dict(parametrization='direct'))
+    assert main.optim_wrapper.paramwise_cfg.custom_keys == {
+        'conv_wb': dict(lr_mult=0.1), 'conv_cc': dict(lr_mult=0.1)}
+    assert not paper.optim_wrapper.paramwise_cfg
     rawpy = _cfg('configs/baselines/rawpy-isp_fcos_r18-slim_fpn_'
                  'synthetic-raw.py')
     assert _loader_modes(rawpy)['test_dataloader'] == 'rawpy'

@@ -8,5 +8,7 @@ model = dict(
             _delete_=True,
             type='GenISP',
             normalize=None,
+            tone=None,
             wb_cfg=dict(parametrization='direct'),
             cc_cfg=dict(parametrization='direct'))))
+optim_wrapper = dict(paramwise_cfg=dict(_delete_=True))

@@ -1,6 +1,7 @@
 # GenISP as the paper writes it (genisp_paper): ConvWB predicts the three
 # gains directly (1 + output), ConvCC the matrix directly (I + output), on
-# the image as it is (no exposure normalisation). Trained the same way as
+# the image as it is (no exposure normalisation, no tone curve), every ISP
+# parameter at the optimiser's learning rate. Trained the same way as
 # genisp_retinanet_r18-slim_fpn_12e_synthetic-raw.py; the comparisons of
 # the study run it beside the default.
 _base_ = './genisp_retinanet_r18-slim_fpn_12e_synthetic-raw.py'
@@ -10,5 +11,7 @@ model = dict(
             _delete_=True,
             type='GenISP',
             normalize=None,
+            tone=None,
             wb_cfg=dict(parametrization='direct'),
             cc_cfg=dict(parametrization='direct'))))
+optim_wrapper = dict(paramwise_cfg=dict(_delete_=True))

@@ -12,6 +12,7 @@
 _base_ = [
     'mmdet::fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py',
     '../_base_/datasets/raw-nod.py',
+    '../_base_/models/genisp.py'
 ]
 custom_imports = dict(imports=['genisp_mmdet'], allow_failed_imports=False)
 detector = _base_.model
@@ -23,7 +24,7 @@ model = dict(
     detector=detector.type,
     data_preprocessor=dict(
         type='GenISPDataPreprocessor',
-        isp=dict(type='GenISP'),
+        isp=_base_.isp,
         isp_checkpoint='work_dirs/genisp_retinanet_r50_fpn_15e_raw-nod-sony/'
         'epoch_15.pth',
         data_preprocessor=detector.data_preprocessor))

@@ -10,7 +10,8 @@
 _base_ = [
     '../_base_/models/retinanet_r18-slim_fpn.py',
     '../_base_/datasets/synthetic_raw.py',
-    '../_base_/schedules/genisp_adam.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/genisp_adam.py', '../_base_/default_runtime.py',
+    '../_base_/models/genisp.py'
 ]
 detector = _base_.model
 model = dict(
@@ -20,7 +21,7 @@ model = dict(
     detector=detector.type,
     data_preprocessor=dict(
         type='GenISPDataPreprocessor',
-        isp=dict(type='GenISP'),
+        isp=_base_.isp,
         data_preprocessor=detector.data_preprocessor))
 custom_hooks = [
     dict(type='ISPVisualizationHook', num_images=4),

@@ -10,6 +10,7 @@ _base_ = [
     '../_base_/datasets/raw-nod_sony.py',
     '../_base_/schedules/genisp_adam.py',
     '../_base_/default_runtime.py',
+    '../_base_/models/genisp.py'
 ]
 detector = _base_.model
 # All detector weights come from load_from; no ImageNet download.
@@ -21,7 +22,7 @@ model = dict(
     detector=detector.type,
     data_preprocessor=dict(
         type='GenISPDataPreprocessor',
-        isp=dict(type='GenISP'),
+        isp=_base_.isp,
         data_preprocessor=detector.data_preprocessor))
 # Step decay at the same fractions of training as mmdet's 1x schedule
 # (8 and 11 of 12 epochs); the paper gives no step epochs.

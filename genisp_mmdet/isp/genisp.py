@@ -11,22 +11,31 @@ input image resized to 256x256 (bilinear) and predicts global parameters
 that are then applied per pixel at full resolution. The two 256x256
 encoders cost about 1 GMAC per image whatever the input size.
 
-Well-conditioned parameters (so that a bad batch cannot make the image
-blow up or collapse):
+The default global stages are a named improvement over the paper (each
+switchable, the paper's form is ``genisp_paper`` in the configs):
 
-* ConvWB predicts log-gains, split into a global exposure gain (bounded
-  to ``[1/max_gain, max_gain]``) and per-channel colour gains relative to
-  it (bounded to ``[1/max_relative_gain, max_relative_gain]``). The colour
-  part of the white balance has condition number at most
-  ``max_relative_gain ** 2`` (64 by default).
-* ConvCC predicts 9 values ``a``, radially squashed so that
-  ``||A||_F <= max_log_norm``, and uses ``M = expm(A)``: always invertible
-  (``det M = exp(tr A) > 0``), identity at ``A = 0``, and
-  ``cond(M) <= exp(2 * max_log_norm)`` (55 by default). XYZ -> linear sRGB
-  (``log`` of Frobenius norm 1.6) is inside that set.
+* ``normalize='median'``: each image is scaled, before ConvWB, so that the
+  median luminance of its thumbnail is ``target_mean``; the encoders see
+  what is in the image, not how dark it is (thumbnails of night scenes
+  have means of 0.001-0.05), and a few lamps do not move the level.
+* ``parametrization='log'`` (ConvWB and ConvCC): colour-only gains
+  ``log g = L tanh((o - mean o) / L)`` and ``M = expm(A)`` with ``tr A =
+  0`` and ``||A||_F`` squashed below ``max_log_norm``: no global scale
+  for the optimiser to drift along (the instance norm after them ignores
+  it), always invertible, identity at zero output.
+* ``tone='log'``: ``log(1 + x / target_mean)`` before the shallow ConvNet,
+  so lamps a hundred times brighter than their surroundings do not
+  dominate its instance statistics.
+* the encoders train at a tenth of the ISP's learning rate
+  (``optim_wrapper.paramwise_cfg`` in ``configs/_base_/schedules/
+  genisp_adam.py``): with Adam at 1e-2 their 128-wide output layer moves
+  its outputs by O(1) per step and drives any bounded parametrisation onto
+  its bounds.
 
-``parametrization='direct'`` gives the literal form of the public
-reproductions instead (gains and ``I + A`` unbounded), for comparison.
+``parametrization='direct'`` is the paper's literal form (gains ``1 + o``,
+matrix ``I + A``, unbounded); ``'bounded'`` is this project's earlier form
+(a bounded global gain as well, tanh-bounded ``log M`` with its trace),
+which saturates under the paper's optimiser.
 
 :func:`genisp_reference` is the plain layer-by-layer definition, one image
 at a time; ``GenISP.forward`` computes the same function faster (one
@@ -102,7 +111,7 @@ class ConvWB(nn.Module):
 
     def __init__(self, max_gain: float = 1024.0,
                  max_relative_gain: float = 8.0,
-                 parametrization: str = 'bounded'):
+                 parametrization: str = 'log'):
         super().__init__()
         _check_parametrization(parametrization)
         self.encoder = ImageToParameter(3)
@@ -152,7 +161,7 @@ class ConvCC(nn.Module):
     """
 
     def __init__(self, max_log_norm: float = 2.0,
-                 parametrization: str = 'bounded'):
+                 parametrization: str = 'log'):
         super().__init__()
         _check_parametrization(parametrization)
         self.encoder = ImageToParameter(9)
@@ -317,8 +326,8 @@ class GenISP(nn.Module):
             thumbnail is ``target_mean`` (at most ``max_scale`` times):
             the encoders then see the content of an image, not how dark it
             is; ``'median'`` does so with the median luminance, which a few
-            bright lamps do not move. None (the paper) passes the image as
-            it is.
+            bright lamps do not move (the default). None (the paper) passes
+            the image as it is.
         target_mean: the luminance level ``normalize`` brings images to.
         max_scale: the largest normalisation gain (for nearly black input).
         tone: ``'log'`` compresses the image before the shallow ConvNet,
@@ -331,9 +340,9 @@ class GenISP(nn.Module):
     def __init__(self, wb: bool = True, cc: bool = True,
                  enhance: bool = True, resize: int = 256,
                  wb_cfg: dict = None, cc_cfg: dict = None,
-                 normalize: Optional[str] = None,
+                 normalize: Optional[str] = 'median',
                  target_mean: float = 0.18, max_scale: float = 4096.0,
-                 tone: Optional[str] = None):
+                 tone: Optional[str] = 'log'):
         super().__init__()
         if normalize not in (None, 'mean', 'median'):
             raise ValueError(f"normalize must be None, 'mean' or 'median', "
@@ -361,8 +370,12 @@ class GenISP(nn.Module):
         """``(N,)`` gains that bring each thumbnail's mean (or median)
         luminance to ``target_mean``."""
         y = thumb[:, 1].flatten(1)
-        level = y.median(dim=1).values if self.normalize == 'median' else \
-            y.mean(dim=1)
+        if self.normalize == 'median':
+            # torch.median's (lower) median, through a sort: ONNX has no
+            # median operator, a sort exports as TopK
+            level = y.sort(dim=1).values[:, (y.shape[1] - 1) // 2]
+        else:
+            level = y.mean(dim=1)
         return self.target_mean / level.clamp_min(self.target_mean /
                                                   self.max_scale)
 

@@ -33,6 +33,9 @@ METHOD_CONFIGS = {
     'genisp_no_enhance': _ABLATION.format(name='genisp-no-enhance',
                                           det='{det}'),
     'genisp_no_cst': _ABLATION.format(name='genisp-no-cst', det='{det}'),
+    'genisp_no_tone': _ABLATION.format(name='genisp-no-tone', det='{det}'),
+    'genisp_no_normalize': _ABLATION.format(name='genisp-no-normalize',
+                                            det='{det}'),
     'raw_naive': _BASELINE.format(name='raw-naive', det='{det}', kind='raw'),
     'rawpy_isp': _BASELINE.format(name='rawpy-isp', det='{det}', kind='raw'),
     'classic_isp': _BASELINE.format(name='classic-isp', det='{det}',
@@ -40,11 +43,17 @@ METHOD_CONFIGS = {
     'well_lit_srgb': _BASELINE.format(name='well-lit', det='{det}',
                                       kind='srgb'),
 }
-# The default GenISP, the paper's, and the ablations of the default.
+# The default GenISP, the paper's, and the ablations of the default: of its
+# stages, and of its improvements over the paper (genisp_paper ->
+# genisp_no_normalize: log parametrisations and the encoders' learning
+# rate; -> genisp_no_tone: median exposure normalisation; -> genisp: the
+# log tone curve).
 TRAINED = ('genisp', 'genisp_paper', 'genisp_no_wb', 'genisp_no_cc',
-           'genisp_no_enhance', 'genisp_no_cst')
+           'genisp_no_enhance', 'genisp_no_cst', 'genisp_no_tone',
+           'genisp_no_normalize')
 ABLATIONS = ('genisp_no_wb', 'genisp_no_cc', 'genisp_no_enhance',
              'genisp_no_cst')
+IMPROVEMENTS = ('genisp_no_normalize', 'genisp_no_tone')
 FIXED = ('raw_naive', 'rawpy_isp', 'classic_isp')
 WELL_LIT = 'well_lit_srgb'
 
@@ -242,6 +251,9 @@ def reproduce_plan(seeds: Sequence[int] = (0, )) -> Plan:
                          EvalSet(cam), seeds)
     rows += rows_for(('genisp_no_wb', 'genisp_no_cc', 'genisp_no_enhance'),
                      'retinanet', EvalSet(CAMERA_A), seeds)
+    for t in (EvalSet(CAMERA_A), ambient_set(CAMERA_A, 0.1),
+              ambient_set(CAMERA_A, 0.5)):
+        rows += rows_for(IMPROVEMENTS, 'retinanet', t, seeds)
     for det in ('fcos', 'faster-rcnn'):
         rows += rows_for(FIXED + MAIN, det, EvalSet(CAMERA_A), seeds)
     for t in photons:

@@ -151,6 +151,17 @@ def goals(rows: Sequence[dict]) -> List[str]:
         if q.values(m) and q.values('genisp'):
             out.append(f'removing {stage} ({m}), camera A: '
                        f'{difference(q.values(m), q.values("genisp"))}')
+    # the improvements over the paper, one at a time
+    chain = ('genisp_paper', 'genisp_no_normalize', 'genisp_no_tone',
+             'genisp')
+    what = ('log parametrisations and the encoders\' learning rate',
+            'median exposure normalisation', 'the log tone curve')
+    for split in ('test', 'test-ambient0.1'):
+        for before, after, name in zip(chain, chain[1:], what):
+            a, b = q.values(after, split=split), q.values(before, split=split)
+            if a and b:
+                out.append(f'adding {name} ({before} -> {after}), camera A '
+                           f'{split}: {difference(a, b)}')
     d_gen = q.values('genisp', camera=CAMERA_D)
     d_cst = q.values('genisp_no_cst', camera=CAMERA_D)
     if d_gen and d_cst and q.values('genisp') and q.values('genisp_no_cst'):

@@ -28,13 +28,17 @@ ATOL = 1e-4
 SIZES = ((72, 120), (136, 296))
 LOG = dict(parametrization='log')
 DIRECT = dict(parametrization='direct')
+BOUNDED = dict(parametrization='bounded')
 CASES = {
-    # Every parametrisation, normalize None and 'mean', each stage off once.
-    # The default GenISP as configured (256x256 thumbnails); the others on
-    # 64x64 thumbnails (faster; the graph holds the size as a constant
-    # either way).
-    'bounded': dict(),
-    'direct': dict(wb_cfg=DIRECT, cc_cfg=DIRECT, resize=64),
+    # Every parametrisation, normalize None, 'mean' and 'median', tone on
+    # and off, each stage off once. The default GenISP as configured
+    # (256x256 thumbnails); the others on 64x64 thumbnails (faster; the
+    # graph holds the size as a constant either way).
+    'default': dict(),
+    'bounded': dict(wb_cfg=BOUNDED, cc_cfg=BOUNDED, normalize=None,
+                    tone=None, resize=64),
+    'direct': dict(wb_cfg=DIRECT, cc_cfg=DIRECT, normalize=None, tone=None,
+                   resize=64),
     'log-mean': dict(normalize='mean', wb_cfg=LOG, cc_cfg=LOG, resize=64),
     'no-wb': dict(wb=False, normalize='mean', resize=64),
     'no-cc-no-enhance': dict(cc=False, enhance=False, normalize='mean',

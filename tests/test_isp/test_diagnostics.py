@@ -24,7 +24,7 @@ def _whites(n=6):
 
 def test_a_constant_stage_reads_as_a_constant():
     torch.manual_seed(0)
-    isp = GenISP(enhance=False, resize=32,
+    isp = GenISP(enhance=False, resize=32, normalize=None, tone=None,
                  wb_cfg=dict(parametrization='direct'),
                  cc_cfg=dict(parametrization='direct'))
     with torch.no_grad():
@@ -53,14 +53,16 @@ def test_a_perfect_white_balance_reads_as_perfect():
 
 def test_saturation_is_reported():
     torch.manual_seed(0)
-    isp = GenISP(enhance=False, resize=32)  # 'bounded' (tanh) stages
+    bounded = dict(enhance=False, resize=32,
+                   wb_cfg=dict(parametrization='bounded'),
+                   cc_cfg=dict(parametrization='bounded'))
+    isp = GenISP(**bounded)
     with torch.no_grad():
         isp.conv_wb.encoder.fc.bias.copy_(torch.tensor([50.0, -50.0, 0.0]))
         isp.conv_cc.encoder.fc.bias.fill_(30.0)
     s = summarize(stage_records(isp, _images()))
     assert s['saturated'] > 0.5 and s['squash_max'] > 10
-    fresh = summarize(stage_records(GenISP(enhance=False, resize=32),
-                                    _images()))
+    fresh = summarize(stage_records(GenISP(**bounded), _images()))
     assert fresh['saturated'] == 0.0
 
 
@@ -69,8 +71,8 @@ def test_exposure_normalisation_makes_the_stages_blind_to_brightness():
     kwargs = dict(enhance=False, resize=32,
                   wb_cfg=dict(parametrization='log'),
                   cc_cfg=dict(parametrization='log'))
-    normalised = GenISP(normalize='mean', **kwargs)
-    raw = GenISP(**kwargs)
+    normalised = GenISP(normalize='mean', tone=None, **kwargs)
+    raw = GenISP(normalize=None, tone=None, **kwargs)
     raw.load_state_dict(normalised.state_dict())
     with torch.no_grad():
         for p in normalised.parameters():

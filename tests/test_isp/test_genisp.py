@@ -44,14 +44,16 @@ def _thumbs(isp, x):
                          align_corners=False)
 
 
-@pytest.mark.parametrize('parametrization', ['bounded', 'direct'])
+@pytest.mark.parametrize('parametrization', ['log', 'bounded', 'direct'])
 def test_folded_white_balance_equals_the_reference(parametrization):
     """forward folds the gains into the colour matrix, M @ diag(g); with
     gains tens of percent from 1 and M far from the identity, the other
-    order, diag(g) @ M, would give a clearly different image."""
+    order, diag(g) @ M, would give a clearly different image (the global
+    stages alone: no exposure normalisation, no tone curve)."""
     torch.manual_seed(0)
     cfg = dict(parametrization=parametrization)
-    isp = GenISP(enhance=False, wb_cfg=cfg, cc_cfg=cfg)
+    isp = GenISP(enhance=False, wb_cfg=cfg, cc_cfg=cfg, normalize=None,
+                 tone=None)
     with torch.no_grad():
         for p in [*isp.conv_wb.parameters(), *isp.conv_cc.parameters()]:
             p.add_(torch.randn_like(p) * 0.1)
@@ -74,7 +76,7 @@ def test_folded_white_balance_equals_the_reference(parametrization):
                                    atol=1e-5 * r.abs().max().item())
 
 
-@pytest.mark.parametrize('parametrization', ['bounded', 'direct'])
+@pytest.mark.parametrize('parametrization', ['log', 'bounded', 'direct'])
 @pytest.mark.parametrize('seed', [0, 1])
 def test_identity_at_initialisation(parametrization, seed):
     """A fresh GenISP starts near gains 1 and the identity matrix on dark
@@ -89,7 +91,8 @@ def test_identity_at_initialisation(parametrization, seed):
     tol = 2.5e-3
     torch.manual_seed(seed)
     cfg = dict(parametrization=parametrization)
-    isp = GenISP(enhance=False, wb_cfg=cfg, cc_cfg=cfg)
+    isp = GenISP(enhance=False, wb_cfg=cfg, cc_cfg=cfg, normalize=None,
+                 tone=None)
     g = torch.Generator().manual_seed(seed)
     means = torch.tensor([0.001, 0.01, 0.05])[:, None, None, None]
     x = torch.rand(3, 3, 48, 64, generator=g) * (2 * means)

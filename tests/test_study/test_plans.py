@@ -25,6 +25,10 @@ def test_reproduce_plan_has_every_row_the_study_needs():
             assert (m, 'retinanet', cam, 'test') in ids
     for m in ('genisp_no_wb', 'genisp_no_cc', 'genisp_no_enhance'):
         assert (m, 'retinanet', CAMERA_A, 'test') in ids
+    # each improvement over the paper ablated where it should act
+    for m in ('genisp_paper', ) + plans.IMPROVEMENTS + ('genisp', ):
+        for split in ('test', 'test-ambient0.1', 'test-ambient0.5'):
+            assert (m, 'retinanet', CAMERA_A, split) in ids
     for det in ('fcos', 'faster-rcnn'):
         for m in plans.FIXED + ('genisp', ):
             assert (m, det, CAMERA_A, 'test') in ids
