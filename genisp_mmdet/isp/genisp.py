@@ -20,9 +20,10 @@ switchable, the paper's form is ``genisp_paper`` in the configs):
   have means of 0.001-0.05), and a few lamps do not move the level.
 * ``parametrization='log'`` (ConvWB and ConvCC): colour-only gains
   ``log g = L tanh((o - mean o) / L)`` and ``M = expm(A)`` with ``tr A =
-  0`` and ``||A||_F`` squashed below ``max_log_norm``: no global scale
-  for the optimiser to drift along (the instance norm after them ignores
-  it), always invertible, identity at zero output.
+  0`` and ``||A||_F`` squashed below ``max_log_norm``: no direction of the
+  encoders' outputs is a global scale for the optimiser to drift along
+  (the instance norm after them ignores it), ``det M = 1``, identity at
+  zero output.
 * ``tone='log'``: ``log(1 + x / target_mean)`` before the shallow ConvNet,
   so lamps a hundred times brighter than their surroundings do not
   dominate its instance statistics.
@@ -97,9 +98,10 @@ class ConvWB(nn.Module):
       (bounded to ``[1/max_relative_gain, max_relative_gain]``), each by a
       tanh.
     * ``'log'``: colour only, ``log g = L tanh((o - mean(o)) / L)`` with
-      ``L = log(max_relative_gain)``: the gains' product is 1, so there is
-      no global scale for an optimiser to drift along (the instance norm
-      that follows ignores it); exposure is left to
+      ``L = log(max_relative_gain)``: a common shift of the outputs
+      changes nothing, so there is no global scale for an optimiser to
+      drift along (the instance norm that follows ignores it; the gains'
+      product is 1 while the tanh is near-linear); exposure is left to
       :class:`GenISP`'s ``normalize``.
 
     Args:
