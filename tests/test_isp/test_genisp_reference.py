@@ -1,6 +1,6 @@
 """GenISP.forward computes the plain layer-by-layer definition
 (genisp_reference): the same outputs and the same gradients, for every
-ablation switch and both parametrisations."""
+ablation switch, parametrisation, normalisation and tone curve."""
 import pytest
 import torch
 
@@ -30,9 +30,12 @@ def _grads(isp, outputs, weights):
     dict(cc=False),
     dict(enhance=False),
     dict(wb_cfg=dict(parametrization='direct'),
-         cc_cfg=dict(parametrization='direct')),
+         cc_cfg=dict(parametrization='direct'), normalize=None, tone=None),
+    dict(wb_cfg=dict(parametrization='bounded'),
+         cc_cfg=dict(parametrization='bounded'), normalize=None, tone=None),
+    dict(tone=None),
     dict(normalize='mean', wb_cfg=dict(parametrization='log'),
-         cc_cfg=dict(parametrization='log')),
+         cc_cfg=dict(parametrization='log'), tone=None),
     dict(normalize='mean', cc=False),
     dict(normalize='mean', wb=False, cc=False),
     dict(normalize='median', tone='log'),
@@ -64,6 +67,30 @@ def test_forward_and_gradients_equal_the_reference(kwargs):
     for name in g_ref:
         torch.testing.assert_close(g_fast[name], g_ref[name], rtol=1e-7,
                                    atol=1e-9 * scale, msg=name)
+
+
+def test_median_normalisation_is_torch_median():
+    """The exposure scale of normalize='median' (computed through a sort,
+    which ONNX can export) is target_mean over torch.median of the
+    thumbnail's Y, with its gradient on that one pixel; a few bright lamps
+    do not move it, where they move the mean."""
+    isp = GenISP(resize=16)
+    g = torch.Generator().manual_seed(0)
+    thumb = (torch.rand(3, 3, 16, 16, generator=g) * 0.01).requires_grad_()
+    scale = isp.exposure_scale(thumb)
+    median = thumb[:, 1].flatten(1).median(dim=1).values
+    torch.testing.assert_close(scale, isp.target_mean / median)
+    scale.sum().backward()
+    assert ((thumb.grad != 0).flatten(1).sum(1) == 1).all()
+    lamps = thumb.detach().clone()
+    lamps[:, :, :2, :2] = 100.0  # 4 of 256 pixels, 10^4 times brighter
+    # the median moves by at most the 4 ranks the lamps took
+    torch.testing.assert_close(isp.exposure_scale(lamps),
+                               isp.exposure_scale(thumb.detach()),
+                               rtol=0.05, atol=0)
+    mean = GenISP(resize=16, normalize='mean')
+    assert (mean.exposure_scale(lamps) <
+            0.01 * mean.exposure_scale(thumb.detach())).all()
 
 
 def test_batch_tensor_equals_reference():
