@@ -20,6 +20,7 @@ and the date.
 """
 import argparse
 import os
+import shlex
 import sys
 import time
 
@@ -33,7 +34,8 @@ def parse_args(argv=None):
     p.add_argument('command',
                    choices=['demo', 'reproduce', 'long', 'pretrain', 'report'])
     p.add_argument('--detectors', nargs='+', default=list(plans.DETECTORS),
-                   help='pretrain: which detectors')
+                   help='pretrain: which detectors; reproduce: only the rows '
+                   'of these detectors')
     p.add_argument('--num-images', nargs=3, type=int,
                    metavar=('TRAIN', 'VAL', 'TEST'),
                    help="demo/reproduce: images per RAW split instead of the "
@@ -49,6 +51,14 @@ def parse_args(argv=None):
                    help='training and evaluation commands run at once, the '
                    'cores shared between them (2 on 2 cores hides start-up '
                    'time)')
+    p.add_argument('--methods', nargs='+', metavar='METHOD',
+                   help='reproduce: only the rows of these methods (and '
+                   'their trainings): a piece of the study')
+    p.add_argument('--splits', nargs='+', metavar='SPLIT',
+                   help='reproduce: only the rows on these test splits '
+                   '(test, test-photonsA, test-ambient0.1, ...)')
+    p.add_argument('--cameras', nargs='+', metavar='CAMERA',
+                   help='reproduce: only the rows on these test cameras')
     p.add_argument('--data-root', help='where the data is generated')
     p.add_argument('--work-root', help='where runs and rows go')
     p.add_argument('--update-readme', action='store_true',
@@ -68,6 +78,10 @@ def make_plan(args, ws: Workspace) -> plans.Plan:
                                cfg.param_scheduler[1].milestones)
     else:
         plan = plans.reproduce_plan(args.seeds)
+        dets = (None if set(args.detectors) == set(plans.DETECTORS) else
+                args.detectors)
+        if args.methods or args.splits or args.cameras or dets:
+            plan = plan.only(args.methods, args.splits, args.cameras, dets)
     if args.num_images:
         plan.sizes = dict(zip(('train', 'val', 'test'), args.num_images))
     if args.epochs:
@@ -92,7 +106,12 @@ def main(argv=None):
         elif args.command == 'long':
             runs.long(ws, make_plan(args, ws))
         else:
-            runs.reproduce(ws, make_plan(args, ws))
+            piece = args.methods or args.splits or args.cameras or (
+                set(args.detectors) != set(plans.DETECTORS))
+            command = 'python tools/study.py ' + ' '.join(
+                shlex.quote(a) for a in (argv or sys.argv[1:]))
+            runs.reproduce(ws, make_plan(args, ws),
+                           command=command if piece else None)
     except (CommandFailed, ManifestMismatch) as e:
         sys.exit(str(e))
     log(f'{args.command} finished in {(time.time() - start) / 60:.1f} min')

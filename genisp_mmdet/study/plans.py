@@ -181,6 +181,26 @@ class Plan:
     def seeds(self) -> List[int]:
         return sorted({s for _, s in self.trainings})
 
+    def only(self, methods: Optional[Sequence[str]] = None,
+             splits: Optional[Sequence[str]] = None,
+             cameras: Optional[Sequence[str]] = None,
+             detectors: Optional[Sequence[str]] = None) -> 'Plan':
+        """The part of the plan whose rows have one of ``methods``, test
+        ``splits``, test ``cameras`` and ``detectors`` (None: any), with
+        the trainings
+        those rows need: a long study run in pieces, each piece a run of
+        its own in the same work directory (the well-lit rows, on the sRGB
+        scenes, pass any camera filter)."""
+        rows = [r for r in self.rows
+                if (methods is None or r.method in methods)
+                and (splits is None or r.test.split in splits)
+                and (cameras is None or r.method == WELL_LIT
+                     or r.test_camera in cameras)
+                and (detectors is None or r.det in detectors)]
+        needed = {(r.method, r.seed) for r in rows if r.trained}
+        return replace(self, rows=rows,
+                       trainings=[t for t in self.trainings if t in needed])
+
     def with_epochs(self, epochs: int) -> 'Plan':
         """The plan with a shorter or longer schedule (milestones past the
         end dropped)."""

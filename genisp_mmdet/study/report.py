@@ -233,6 +233,7 @@ def measured_line(record: dict, command: str, link: str) -> str:
             f'{len(runs)} invocations, ' +
             ' + '.join(str(r['minutes']) for r in runs) +
             f' = {record["minutes"]} minutes')
+    command = last.get('command', command)
     return (f'Measured by `{command}` (commit {last["commit"]}, '
             f'{last["date"][:10]}, {last["cores"]} cores, {last["cpu"]}): '
             f'{took}, largest process peak RSS '

@@ -53,13 +53,22 @@ ALL_SEEDS = (0, 1, 2)
 
 
 def reproduce_report(ws: Workspace, results_dir: str = 'results',
-                     seeds=ALL_SEEDS) -> None:
+                     seeds=ALL_SEEDS, command: Optional[str] = None) -> None:
     """Rebuild results/ and the README blocks of ``make reproduce`` from
     its finished rows, over every seed that has finished (with the longer
-    run's line where it has finished)."""
+    run's line where it has finished); says how many of the study's rows
+    (seed 0) have finished when the study ran in pieces."""
     from .report import Lookup
     plan = plans.reproduce_plan(sorted(set(seeds) | set(ALL_SEEDS)))
     extra = []
+    one_seed = plans.reproduce_plan()
+    done = len(load_rows(ws, one_seed))
+    if done < len(one_seed.rows):
+        extra.append(f'{done} of the {len(one_seed.rows)} rows of `make '
+                     'reproduce` have finished; the others are not in this '
+                     'table (the study runs in pieces: `python '
+                     'tools/study.py reproduce --methods/--splits/--cameras/'
+                     '--detectors`)')
     long_json = ws.path(results_dir, LONG_JSON)
     if osp.exists(long_json):
         with open(long_json) as f:
@@ -67,7 +76,7 @@ def reproduce_report(ws: Workspace, results_dir: str = 'results',
         well = Lookup(load_rows(ws, plan)).ap(plans.WELL_LIT)
         extra.append(long_line(long, well))
     stage_report(ws, plan, results_dir, README_BLOCKS['reproduce'],
-                 extra_lines=extra)
+                 command=command, extra_lines=extra)
     probes = load_probes(ws, plan)
     if probes:
         write_json(ws.path(results_dir, 'global_stages.json'), probes)
@@ -75,10 +84,15 @@ def reproduce_report(ws: Workspace, results_dir: str = 'results',
                         global_stages_table(probes))
 
 
-def reproduce(ws: Workspace, plan: Plan, results_dir: str = 'results'
-              ) -> None:
+def reproduce(ws: Workspace, plan: Plan, results_dir: str = 'results',
+              command: Optional[str] = None) -> None:
+    """``make reproduce`` (or a piece of it: a plan from
+    :meth:`Plan.only`, its ``command`` kept in the run record)."""
     start = time.time()
     did = execute(ws, plan)
+    did['rows_planned'] = len(plan.rows)
+    if command:
+        did['command'] = command
     record_run(ws, plan, results_dir, did, (time.time() - start) / 60)
     reproduce_report(ws, results_dir, plan.seeds())
 

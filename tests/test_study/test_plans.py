@@ -113,3 +113,18 @@ def test_demo_plan_uses_the_demo_sizes():
                           for s in ('train', 'val', 'test')}
     assert plan.with_epochs(2).milestones == [2]
     assert plan.with_epochs(5).milestones == [3]
+
+
+def test_a_piece_of_the_study_keeps_its_rows_and_their_trainings():
+    full = plans.reproduce_plan()
+    piece = full.only(plans.FIXED + plans.MAIN + (plans.WELL_LIT, ),
+                      ['test', 'test-ambient0.1'], [CAMERA_A], ['retinanet'])
+    assert {(r.method, r.test_camera, r.test.split) for r in piece.rows} == {
+        (m, CAMERA_A, s) for m in plans.FIXED + plans.MAIN
+        for s in ('test', 'test-ambient0.1')} | {
+            (plans.WELL_LIT, 'srgb', 'test')}
+    assert all(r.det == 'retinanet' for r in piece.rows)
+    assert sorted(piece.trainings) == [('genisp', 0), ('genisp_paper', 0)]
+    # the same rows as in the whole plan: its pieces fill one work directory
+    assert {r.id for r in piece.rows} <= {r.id for r in full.rows}
+    assert full.only() == full
