@@ -14,9 +14,9 @@
                                       # detectors on the well-lit scenes
     python tools/study.py report      # rebuild results/ from finished rows
 
-Finished stages are skipped, so an interrupted run continues where it
-stopped. Every result row records the command that produced it, the commit
-and the date.
+Finished stages are skipped: an interrupted run continues where it stopped,
+and --methods/--splits/--cameras/--detectors run the study in pieces. Every
+row records its command, commit and date.
 """
 import argparse
 import os
@@ -77,11 +77,10 @@ def make_plan(args, ws: Workspace) -> plans.Plan:
         plan = plans.long_plan(cfg.train_cfg.max_epochs,
                                cfg.param_scheduler[1].milestones)
     else:
-        plan = plans.reproduce_plan(args.seeds)
-        dets = (None if set(args.detectors) == set(plans.DETECTORS) else
-                args.detectors)
-        if args.methods or args.splits or args.cameras or dets:
-            plan = plan.only(args.methods, args.splits, args.cameras, dets)
+        plan = plans.reproduce_plan(args.seeds).only(
+            args.methods, args.splits, args.cameras,
+            None if set(args.detectors) == set(plans.DETECTORS) else
+            args.detectors)
     if args.num_images:
         plan.sizes = dict(zip(('train', 'val', 'test'), args.num_images))
     if args.epochs:
@@ -105,13 +104,13 @@ def main(argv=None):
             runs.demo(ws, make_plan(args, ws), args.update_readme)
         elif args.command == 'long':
             runs.long(ws, make_plan(args, ws))
-        else:
-            piece = args.methods or args.splits or args.cameras or (
-                set(args.detectors) != set(plans.DETECTORS))
-            command = 'python tools/study.py ' + ' '.join(
-                shlex.quote(a) for a in (argv or sys.argv[1:]))
-            runs.reproduce(ws, make_plan(args, ws),
-                           command=command if piece else None)
+        else:  # the whole study, or a piece of it (its command recorded)
+            plan = make_plan(args, ws)
+            full = plans.reproduce_plan(args.seeds)
+            shown = ' '.join(['python tools/study.py',
+                              *map(shlex.quote, argv or sys.argv[1:])])
+            runs.reproduce(ws, plan, command=None if
+                           len(plan.rows) == len(full.rows) else shown)
     except (CommandFailed, ManifestMismatch) as e:
         sys.exit(str(e))
     log(f'{args.command} finished in {(time.time() - start) / 60:.1f} min')
