@@ -5,7 +5,8 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmdet.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+from mmengine.optim import build_optim_wrapper
+from mmdet.registry import MODELS
 
 import genisp_mmdet  # noqa: F401
 from genisp_mmdet.models.detectors import FrozenDetectorMixin
@@ -35,12 +36,9 @@ def test_only_the_isp_is_trainable(name):
     frozen = [n for n, p in model.named_parameters() if not p.requires_grad]
     assert any(n.startswith('backbone.') for n in frozen)
 
-    # The optimiser holds exactly the ISP's parameters.
-    constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(
-        dict(type=cfg.optim_wrapper.constructor,
-             optim_wrapper_cfg={k: v for k, v in cfg.optim_wrapper.items()
-                                if k != 'constructor'}))
-    wrapper = constructor(model)
+    # The optimiser holds exactly the ISP's parameters (built as the runner
+    # builds it, with the config's paramwise_cfg).
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper.to_dict())
     in_optim = {id(p) for g in wrapper.optimizer.param_groups
                 for p in g['params']}
     assert in_optim == {id(p) for p in model.parameters() if p.requires_grad}
