@@ -98,7 +98,7 @@ def difference(a: Sequence[float], b: Sequence[float]) -> str:
     return f'{d:+.1f} ({verdict}: twice the larger spread is {bound:.1f})'
 
 
-def goals(rows: Sequence[dict]) -> List[str]:
+def goals(rows: Sequence[dict], epochs: int = 4) -> List[str]:
     """The study's goals and comparisons, as measured (never tuned for);
     AP differences in points, means over training seeds."""
     q = Lookup(rows)
@@ -110,7 +110,7 @@ def goals(rows: Sequence[dict]) -> List[str]:
     for m in MAIN:
         if well and q.ap(m) is not None:
             out.append(f'{m} reaches {q.ap(m) / well:.0%} of the well-lit AP '
-                       "in the study's 4 epochs")
+                       f'in {epochs} epochs of training')
     for cam in (CAMERA_A, ) + UNSEEN_CAMERAS:
         f = q.best_fixed(camera=cam)
         parts = [f'{m} {difference(q.values(m, camera=cam), [f])}'
@@ -242,7 +242,7 @@ def measured_line(record: dict, command: str, link: str) -> str:
 
 
 def report_lines(ws: Workspace, plan: Plan, rows: Sequence[dict]) -> List[str]:
-    lines = goals(rows)
+    lines = goals(rows, plan.epochs)
     for method, seed in plan.trainings:
         curve = val_curve(ws, plan, method, seed)
         if curve:
