@@ -43,13 +43,13 @@ reproduce: $(STAMP)
 
 # The same study with three training seeds per trained variant (same data
 # and work directory: what reproduce finished is kept; resumable stage by
-# stage, each invocation's minutes recorded). About 2.5 hours on 2 cores
-# after reproduce.
+# stage, each invocation's minutes recorded). 16 trainings more than
+# reproduce: about 6 hours on a 2-core AMD EPYC; run it in pieces.
 reproduce-seeds: $(STAMP)
 	$(BIN)/python tools/study.py reproduce --seeds 0 1 2 --jobs 2
 
 # GenISP alone with its config's 12-epoch schedule on the study's data
-# (about 35 minutes on 2 cores; not part of reproduce's 2 hours).
+# (33 minutes on a 2-core Intel Xeon; not part of reproduce).
 reproduce-long: $(STAMP)
 	$(BIN)/python tools/study.py long
 
