@@ -5,13 +5,5 @@
 # genisp_retinanet_r18-slim_fpn_12e_synthetic-raw.py; the comparisons of
 # the study run it beside the default.
 _base_ = './genisp_retinanet_r18-slim_fpn_12e_synthetic-raw.py'
-model = dict(
-    data_preprocessor=dict(
-        isp=dict(
-            _delete_=True,
-            type='GenISP',
-            normalize=None,
-            tone=None,
-            wb_cfg=dict(parametrization='direct'),
-            cc_cfg=dict(parametrization='direct'))))
+model = dict(data_preprocessor=dict(isp=dict(_base_.paper_isp, _delete_=True)))
 optim_wrapper = dict(paramwise_cfg=dict(_delete_=True))

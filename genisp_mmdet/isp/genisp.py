@@ -471,9 +471,7 @@ def genisp_reference(isp: GenISP, images: Images) -> List[Tensor]:
             thumb = F.interpolate(x, size=size, mode='bilinear',
                                   align_corners=False)
             x = apply_color_matrix(x, isp.conv_cc.matrices(thumb))
-        if isp.tone:
-            c = isp.target_mean
-            x = torch.log1p(x.clamp_min(-0.5 * c) / c)
+        x = isp.tone_curve(x)
         if isp.enhance is not None:
             x = isp.enhance.body(x)
         out.append(x[0])

@@ -10,3 +10,12 @@ isp = dict(
     tone='log',
     wb_cfg=dict(parametrization='log'),
     cc_cfg=dict(parametrization='log'))
+# The paper's form (genisp_paper): direct gains and matrix, the image as it
+# is (no normalisation, no tone curve); its configs also drop the encoders'
+# learning-rate multiplier. Used as isp=dict(_base_.paper_isp, _delete_=True).
+paper_isp = dict(
+    type='GenISP',
+    normalize=None,
+    tone=None,
+    wb_cfg=dict(parametrization='direct'),
+    cc_cfg=dict(parametrization='direct'))
