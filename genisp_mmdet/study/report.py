@@ -217,6 +217,17 @@ def record_run(ws: Workspace, plan: Plan, results_dir: str, did: dict,
     os.makedirs(osp.dirname(history), exist_ok=True)
     with open(history, 'a') as f:
         f.write(json.dumps(info) + '\n')
+    return write_run_record(ws, plan, results_dir)
+
+
+def write_run_record(ws: Workspace, plan: Plan,
+                     results_dir: str) -> Optional[dict]:
+    """``results/<plan>_run.json`` from every invocation recorded in
+    ``<work_root>/invocations.jsonl`` (None where none is)."""
+    import json
+    history = ws.path(plan.work_root, 'invocations.jsonl')
+    if not osp.exists(history):
+        return None
     with open(history) as f:
         invocations = [json.loads(line) for line in f if line.strip()]
     record = dict(minutes=round(sum(i['minutes'] for i in invocations), 1),
@@ -233,12 +244,15 @@ def measured_line(record: dict, command: str, link: str) -> str:
             f'{len(runs)} invocations, ' +
             ' + '.join(str(r['minutes']) for r in runs) +
             f' = {record["minutes"]} minutes')
-    command = last.get('command', command)
-    return (f'Measured by `{command}` (commit {last["commit"]}, '
-            f'{last["date"][:10]}, {last["cores"]} cores, {last["cpu"]}): '
-            f'{took}, largest process peak RSS '
+    commands = {r.get('command', command) for r in runs}
+    what = (f'`{commands.pop()}`' if len(commands) == 1 else
+            f'`{command}` in {len(runs)} pieces')
+    commits = sorted({r['commit'] for r in runs})
+    return (f'Measured by {what} (commit{"s" if len(commits) > 1 else ""} '
+            f'{", ".join(commits)}, {last["date"][:10]}, {last["cores"]} '
+            f'cores, {last["cpu"]}): {took}, largest process peak RSS '
             f'{max(r["peak_process_rss_gb"] for r in runs)} GB ([{link}]'
-            f'({link}) says which stages each ran).')
+            f'({link}) says which stages and command each ran).')
 
 
 def report_lines(ws: Workspace, plan: Plan, rows: Sequence[dict]) -> List[str]:

@@ -12,7 +12,7 @@ from .plans import Plan
 from .pretrain import verify_checkpoints
 from . import markdown
 from .report import (curve_text, global_stages_table, record_run, run_info,
-                     stage_report)
+                     stage_report, write_run_record)
 from .shell import Workspace, log, write_json
 from .stages import (load_probes, load_rows, stage_data, stage_probe,
                      stage_train_evaluate, train_command, val_curve)
@@ -69,6 +69,7 @@ def reproduce_report(ws: Workspace, results_dir: str = 'results',
                      'table (the study runs in pieces: `python '
                      'tools/study.py reproduce --methods/--splits/--cameras/'
                      '--detectors`)')
+    write_run_record(ws, plan, results_dir)
     long_json = ws.path(results_dir, LONG_JSON)
     if osp.exists(long_json):
         with open(long_json) as f:

@@ -1,6 +1,7 @@
 """From rows to the results table and the goal lines: seeds grouped as
 mean and spread, the measured gaps."""
 import json
+import os
 
 import pytest
 
@@ -90,6 +91,18 @@ def test_record_run_reports_every_invocation(tmp_path):
     assert [r['trained'] for r in record['invocations']] == [['a'], []]
     head = report.measured_line(record, 'make reproduce', 'x.json')
     assert '2 invocations, 80.0 + 6.5 = 86.5 minutes' in head
+    assert head.startswith('Measured by `make reproduce` (commit ')
+    # Pieces of the study, each with its own command: none is named as
+    # if it had run the whole.
+    pieces = dict(record, invocations=[
+        dict(record['invocations'][0], command='piece one'),
+        dict(record['invocations'][1], command='piece two')])
+    head = report.measured_line(pieces, 'make reproduce', 'x.json')
+    assert 'piece one' not in head and 'piece two' not in head
+    assert '`make reproduce` in 2 pieces' in head
+    # The results file is rebuilt from the work directory's history.
+    os.remove(tmp_path / 'results' / 'reproduce_run.json')
+    assert report.write_run_record(ws, plan, 'results') == record
     # a fresh work directory starts a fresh record
     plan.work_root = 'work2'
     record = report.record_run(ws, plan, 'results', {}, 90.0)
