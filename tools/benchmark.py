@@ -48,10 +48,10 @@ def parse_args(argv=None):
                    help='mixed precision for the detector step (cuda only; '
                    'the ISP stays fp32)')
     p.add_argument('--det-batch', type=int,
-                   help='detector step batch size (default 2)')
+                   help='batch of the R50-FPN detector step (default 2)')
     p.add_argument('--det-size', type=int, nargs=2, metavar=('H', 'W'),
-                   help='detector input size (default 800 1333; --quick '
-                   '400 667)')
+                   help='input size of the R50-FPN detector step (default '
+                   '800 1333; --quick 400 667)')
     p.add_argument('--work-dir', help='keep generated data and runs here '
                    '(default: a temporary folder, removed at the end)')
     p.add_argument('--render', metavar='JSON',
@@ -73,10 +73,11 @@ def main(argv=None, settings=None) -> dict:
             result = json.load(f)
     else:
         s = settings or bench.SETTINGS['quick' if args.quick else 'full']
-        if args.det_batch:
-            s = replace(s, det_batch=args.det_batch)
-        if args.det_size:
-            s = replace(s, det_size=tuple(args.det_size))
+        if args.det_batch or args.det_size:  # the paper-scale detector
+            config, h, w, n = s.det_runs[0]
+            h, w = args.det_size or (h, w)
+            s = replace(s, det_runs=((config, h, w, args.det_batch or n),
+                                     *s.det_runs[1:]))
         if args.device == 'cuda':
             import torch
             if not torch.cuda.is_available():

@@ -33,8 +33,6 @@ fits under :data:`CHUNK_BYTES` when one image does and the batch does not:
 glibc's malloc serves blocks above 32 MiB by fresh ``mmap`` calls, and
 touching fresh pages (4 KiB page faults) costs about as much as the
 arithmetic of a normalisation; blocks under that size are reused.
-:func:`reuse_freed_memory` removes that cost for every size (and for the
-detector too), for the whole process.
 
 ``checkpoint=True`` stores only the 16-channel activation and recomputes
 the 64-channel stage in the backward pass
@@ -47,15 +45,11 @@ is the default path; :func:`using_path` sets it within a block.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import json
 import logging
 import os
-import subprocess
-import sys
 import threading
 import time
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -326,12 +320,17 @@ def resolve_path(path: Optional[str], x: Tensor,
     ``path`` (None: :func:`default_path`) and input ``x``."""
     path = path or default_path()
     _check_path(path)
+    # Tracing (TorchScript, ONNX) and compiling the whole model see the
+    # layers themselves.
+    if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export() or \
+            torch.compiler.is_compiling():
+        return 'eager'
     if path != 'auto':
         return path
     kernels = kernels or default_kernels()
     fits = (x.device.type == 'cpu' and x.dtype == torch.float32 and
             x.shape[-2] * x.shape[-1] >= MIN_FUSED_PIXELS)
-    if not fits or not kernels.compiling or torch.compiler.is_compiling():
+    if not fits or not kernels.compiling:
         return 'eager'
     return 'fused'
 
@@ -406,155 +405,3 @@ def _fused_tail(layers, x: Tensor, kernels: Kernels) -> Tensor:
                                   pw.weight.view(pw.out_channels, -1),
                                   pw.bias, in2.eps, act2.negative_slope,
                                   kernels)
-
-
-# ------------------------------------------------------ process allocator
-_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
-
-
-def reuse_freed_memory() -> bool:
-    """Make glibc's malloc keep freed memory for reuse, for the whole
-    process: no ``mmap`` per large block (``M_MMAP_MAX = 0``), no return of
-    the heap's top to the system below 2 GiB (``M_TRIM_THRESHOLD``).
-
-    Every full-resolution tensor then reuses pages already touched instead
-    of faulting in fresh ones: on a 2-core VM this halved the time of a
-    GenISP forward + backward at 1333x800 and sped up the detector's step
-    too. The process's resident memory stays at its peak (what it freed is
-    kept, not returned). Call it once, early (before the first large
-    allocations), in the process that trains; dataloader workers forked
-    after it inherit it.
-
-    Returns:
-        whether the settings were applied (False where the C library is
-        not glibc).
-    """
-    try:
-        libc = ctypes.CDLL(None)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    ok = mallopt(_M_MMAP_MAX, 0) == 1 and \
-        mallopt(_M_TRIM_THRESHOLD, 2**31 - 1) == 1
-    if ok:
-        logger.info('glibc malloc: freed memory kept for reuse (no mmap '
-                    'per large block)')
-    return ok
-
-
-# --------------------------------------------------------- measurements
-def _isp_step(isp, images, weights, params) -> float:
-    for p in params:
-        p.grad = None
-    start = time.perf_counter()
-    outs = isp(images)
-    sum((o * w).sum() for o, w in zip(outs, weights)).backward()
-    return time.perf_counter() - start
-
-
-def compare_paths(isp: nn.Module, images: Sequence[Tensor],
-                  weights: Sequence[Tensor], rounds: int = 3,
-                  paths: Sequence[str] = ('eager', 'fused')) -> dict:
-    """Seconds of one forward + backward of ``isp(images)`` (a GenISP whose
-    ShallowConvNet takes :func:`default_path`) against fixed output
-    gradients ``weights``, with each shallow-ConvNet path: rounds
-    interleaved, the best of each after a first untimed one (which
-    compiles the fused kernels).
-
-    Returns:
-        ``seconds`` per path, ``speedup`` of each over the first,
-        ``max_abs_difference`` of outputs and gradients from the first,
-        the warm-up (compilation) seconds and the compiler's failure, if
-        any.
-    """
-    params = [p for p in isp.parameters() if p.requires_grad]
-    results, warm_up = {}, {}
-    for path in paths:
-        with using_path(path):
-            start = time.perf_counter()
-            outs = isp(images)
-            sum((o * w).sum() for o, w in zip(outs, weights)).backward()
-            warm_up[path] = time.perf_counter() - start
-            results[path] = ([o.detach() for o in outs] +
-                             [p.grad.clone() for p in params])
-    diffs = {
-        path: max((a - b).abs().max().item()
-                  for a, b in zip(results[path], results[paths[0]]))
-        for path in paths
-    }
-    t: Dict[str, List[float]] = {path: [] for path in paths}
-    for _ in range(rounds):
-        for path in paths:
-            with using_path(path):
-                t[path].append(_isp_step(isp, images, weights, params))
-    sec = {path: min(v) for path, v in t.items()}
-    return dict(seconds=sec,
-                speedup={p: sec[paths[0]] / s for p, s in sec.items()},
-                max_abs_difference=diffs,
-                warm_up_seconds=warm_up,
-                compile_failure=default_kernels().failure)
-
-
-_PEAK_CHILD = '''
-import json, sys, torch
-from genisp_mmdet.isp import GenISP
-from genisp_mmdet.isp.fused import using_path, _isp_step
-args = json.loads(sys.argv[1])
-torch.set_num_threads(args["threads"])
-torch.manual_seed(0)
-isp = GenISP()
-isp.enhance.checkpoint = args["checkpoint"]
-n, (h, w) = args["batch"], args["size_hw"]
-images = [torch.rand(3, h, w) * 0.05 for _ in range(n)]
-weights = [torch.randn(3, h, w) for _ in range(n)]
-params = list(isp.parameters())
-
-def vm(key):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) * 1024
-
-with using_path(args["path"]):
-    _isp_step(isp, images, weights, params)  # warm-up (compiles)
-    for p in params:
-        p.grad = None
-    base = vm("VmRSS")
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # the peak (VmHWM) restarts from the current RSS
-    seconds = _isp_step(isp, images, weights, params)
-    peak = vm("VmHWM")
-print(json.dumps(dict(peak_extra_bytes=peak - base, seconds=seconds)))
-'''
-
-
-def peak_memory(size_hw: Tuple[int, int] = (800, 1333), batch: int = 1,
-                path: str = 'auto', checkpoint: bool = False,
-                threads: Optional[int] = None) -> dict:
-    """Peak resident memory that one GenISP forward + backward adds, in a
-    fresh process (torch's CPU allocations are invisible to tracemalloc):
-    the resident-set high-water mark of the timed step (reset through
-    ``/proc/self/clear_refs`` after an untimed warm-up step) minus the
-    resident size before it. Linux only.
-
-    ``checkpoint`` is set as the ShallowConvNet's ``checkpoint``
-    attribute, which ``ShallowConvNet.forward`` passes to
-    :func:`shallow_forward` once it is wired to it.
-
-    Returns:
-        ``peak_gb`` (the step's extra peak), ``peak_gb_per_image``, the
-        step's ``seconds`` and the settings.
-    """
-    args = dict(size_hw=list(size_hw), batch=batch, path=path,
-                checkpoint=checkpoint,
-                threads=threads or torch.get_num_threads())
-    env = dict(os.environ)
-    env.pop(ENV_PATH, None)
-    out = subprocess.run([sys.executable, '-c', _PEAK_CHILD,
-                          json.dumps(args)], capture_output=True, text=True,
-                         env=env, check=True)
-    res = json.loads(out.stdout.strip().splitlines()[-1])
-    gb = res['peak_extra_bytes'] / 1024**3
-    return dict(args, peak_gb=gb, peak_gb_per_image=gb / batch,
-                seconds=res['seconds'])

@@ -16,19 +16,25 @@ Examples::
 Figures (goal in brackets), each a ratio of two timings of one run, so that
 a busy machine changes them little:
 
-* ``loader_speedup_cold`` (>= 5): images/s of ``LoadRawImageFromFile``
+* ``loader_speedup_cold`` (>= 8): images/s of ``LoadRawImageFromFile``
   (mode ``xyz``, no cache) over ``rawpy.postprocess()`` with LibRaw's
   defaults, on the same generated 20-megapixel DNGs (RAW-NOD's Sony size:
   a 5496x3672 mosaic annotated on its centred 5472x3648 area);
 * ``loader_speedup_cached`` (>= 30): the same with the decoded-array cache
   warm;
-* ``isp_fraction_of_detector_step`` (<= 0.10): GenISP forward + backward
-  over one train step of a frozen RetinaNet R50-FPN (ISP included), 1333x800,
-  batch 2, random weights;
-* ``isp_speedup_vs_reference`` (reported): ``GenISP.forward`` against the
-  plain per-image definition (:func:`genisp_reference`) at batch 8 and the
-  training size of the main GenISP config, outputs checked
-  equal;
+* ``isp_speedup_vs_reference`` (>= 1 at each size): ``GenISP.forward``
+  against the plain per-image definition (:func:`genisp_reference`),
+  forward + backward, at 320x240 batch 8, 640x480 batch 4 and 1333x800
+  batch 2, outputs checked equal (the eager shallow-ConvNet path beside);
+* ``isp_time_share_over_mac_share`` (<= 1.25 at each size): GenISP's share
+  of a frozen detector's train step (RetinaNet R50-FPN at 1333x800, batch
+  2; the slim RetinaNet of the synthetic configs at 320x240, batch 8;
+  random weights) over its share of the step's forward arithmetic;
+* ``isp_eval_overhead`` (<= 1.5): mmengine's time per test iteration of
+  ``tools/test.py`` with GenISP over that of the ``rawpy_isp`` baseline
+  (same detector, dataloader, threads and test images);
+* ``isp_peak_memory_gb_per_image`` (<= 1.5): peak memory one GenISP
+  forward + backward adds for one 1333x800 image (fresh process);
 * ``data_wait_fraction`` (<= 0.10): mmengine's ``data_time`` over its
   iteration ``time`` while ``tools/train.py`` trains
   the main GenISP config with its own dataloader settings, on
@@ -43,7 +49,7 @@ a busy machine changes them little:
 Beside the loader figures: the physical floors (reading the file's bytes
 and copying the decoded array once; reading the cache entry) and LibRaw's
 own unpacking time (the part of a cold load no change here can remove).
-Beside the ISP fraction: GenISP's share of the forward arithmetic and
+Beside each detector step: GenISP's shares of time and arithmetic and
 where its time goes, by operator family.
 
 In-process timings are the best of their rounds after a warm-up (other work
@@ -58,6 +64,7 @@ are absent, the full run measures the demo's training and testing as
 from __future__ import annotations
 
 import glob
+import json
 import math
 import os
 import os.path as osp
@@ -80,22 +87,32 @@ DETECTOR_CONFIG = 'configs/genisp/genisp_retinanet_r50_fpn_15e_raw-nod-sony.py'
 CAMERA = CAMERA_A
 
 
-# name -> (comparison, goal, unit, one line)
+# name -> (comparison, goal, unit, one line). A figure measured at several
+# sizes is a dict {'WxH': value} with a verdict per size.
 GOALS = {
-    'loader_speedup_cold': ('>=', 5.0, 'x', 'LoadRawImageFromFile (xyz, no '
+    'loader_speedup_cold': ('>=', 8.0, 'x', 'LoadRawImageFromFile (xyz, no '
                             'cache) images/s over rawpy.postprocess()'),
     'loader_speedup_cached': ('>=', 30.0, 'x', 'the same, decoded-array '
                               'cache warm'),
-    'isp_fraction_of_detector_step': ('<=', 0.10, '', 'GenISP fwd+bwd over '
-                                      'a frozen RetinaNet R50-FPN train '
-                                      'step'),
-    'isp_speedup_vs_reference': (None, None, 'x', 'GenISP.forward over the '
-                                 'per-image layer-by-layer definition'),
+    'isp_speedup_vs_reference': ('>=', 1.0, 'x', 'GenISP.forward over the '
+                                 'per-image layer-by-layer definition, '
+                                 'fwd+bwd'),
+    'isp_time_share_over_mac_share': ('<=', 1.25, '', "GenISP's share of a "
+                                      'frozen detector\'s train step over '
+                                      'its share of the forward MACs'),
+    'isp_eval_overhead': ('<=', 1.5, 'x', 'tools/test.py time per batch, '
+                          'GenISP row over the rawpy_isp row'),
+    'isp_peak_memory_gb_per_image': ('<=', 1.5, 'GB', 'peak memory GenISP '
+                                     'fwd+bwd adds, per 1333x800 image'),
     'data_wait_fraction': ('<=', 0.10, '', "mmengine's data_time over "
                            'iteration time while training'),
     'demo_peak_rss_gb': ('<=', 4.0, 'GB', "peak RSS of make demo's train "
                          'and test (process tree)'),
 }
+
+
+def size_key(h: int, w: int) -> str:
+    return f'{w}x{h}'
 
 
 @dataclass
@@ -107,14 +124,16 @@ class Settings:
     loader_files: int = 4
     loader_rounds: int = 3
     postprocess_rounds: int = 1
-    isp_batch: int = 8
-    isp_size: Tuple[int, int] = (240, 320)  # (h, w): the config's scale
+    # (h, w, batch): GenISP against its reference at each
+    isp_sizes: Tuple[Tuple[int, int, int], ...] = (
+        (240, 320, 8), (480, 640, 4), (800, 1333, 2))
     isp_rounds: int = 3
     isp_resize: int = 256  # GenISP's thumbnail side (its default)
-    det_size: Tuple[int, int] = (800, 1333)  # (h, w)
-    det_batch: int = 2
+    # (config, h, w, batch): frozen detectors' train steps
+    det_runs: Tuple[Tuple[str, int, int, int], ...] = (
+        (DETECTOR_CONFIG, 800, 1333, 2), (TRAIN_CONFIG, 240, 320, 8))
     det_steps: int = 2
-    det_config: str = DETECTOR_CONFIG
+    memory_size: Tuple[int, int] = (800, 1333)  # (h, w), one image
     # the demo's splits (genisp_mmdet/synthetic/layout.py)
     train_images: int = layout.SPLIT_SIZES['demo']['train']
     val_images: int = layout.SPLIT_SIZES['demo']['val']
@@ -128,7 +147,11 @@ class Settings:
 SETTINGS = {
     'full': Settings(),
     'quick': Settings(name='quick', loader_files=2, loader_rounds=2,
-                      isp_rounds=2, det_size=(400, 667), det_steps=1,
+                      isp_rounds=2,
+                      isp_sizes=((240, 320, 8), (400, 667, 2)),
+                      det_runs=((DETECTOR_CONFIG, 400, 667, 2),
+                                (TRAIN_CONFIG, 240, 320, 8)),
+                      det_steps=1, memory_size=(400, 667),
                       train_images=24, val_images=8, test_images=8,
                       demo=False),
 }
@@ -139,7 +162,6 @@ def make_dngs(folder: str, n: int, raw_size: Tuple[int, int]) -> List[str]:
     scenes upscaled to the sensor, then captured), through the generator."""
     ann = generate_raw_split(folder, 'test', n, [CAMERA], progress=False,
                              sensor_size=raw_size)[CAMERA]
-    import json
     with open(ann) as f:
         names = [im['file_name'] for im in json.load(f)['images']]
     return [osp.join(folder, layout.image_folder(CAMERA), name)
@@ -241,48 +263,65 @@ def isp_step_seconds(fn, images, weights, params, device: str) -> float:
     return time.perf_counter() - start
 
 
+def _isp_batch(h: int, w: int, n: int, device: str, seed: int = 0):
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    images = [(torch.rand(3, h, w, generator=g) * 0.05).to(device)
+              for _ in range(n)]
+    weights = [torch.randn(3, h, w, generator=g).to(device)
+               for _ in range(n)]
+    return images, weights
+
+
 def bench_isp_reference(s: Settings, device: str) -> dict:
-    """GenISP.forward against genisp_reference, fwd + bwd, one batch."""
+    """GenISP.forward (its default shallow-ConvNet path, and eager) against
+    genisp_reference, fwd + bwd, at each of ``s.isp_sizes``."""
     import torch
 
     from ..isp import GenISP
+    from ..isp.fused import default_kernels, resolve_path, using_path
     from ..isp.genisp import genisp_reference
     torch.manual_seed(0)
     isp = GenISP(resize=s.isp_resize).to(device)
     with torch.no_grad():  # away from the identity start
         for p in isp.parameters():
             p.add_(torch.randn_like(p) * 0.05)
-    h, w = s.isp_size
-    g = torch.Generator().manual_seed(0)
-    images = [(torch.rand(3, h, w, generator=g) * 0.05).to(device)
-              for _ in range(s.isp_batch)]
-    weights = [torch.randn(3, h, w, generator=g).to(device)
-               for _ in range(s.isp_batch)]
-    with torch.no_grad():
-        fast = torch.stack(isp(images))
-        ref = torch.stack(genisp_reference(isp, images))
-    max_diff = (fast - ref).abs().max().item()
-    equal = bool(torch.allclose(fast, ref, rtol=1e-4, atol=1e-5))
     params = list(isp.parameters())
-    t = dict(genisp=[], reference=[])
-    for r in range(s.isp_rounds + 1):  # the first round warms up
-        for name, fn in (('genisp', isp),
-                         ('reference', lambda x: genisp_reference(isp, x))):
-            sec = isp_step_seconds(fn, images, weights, params, device)
-            if r:
-                t[name].append(sec)
-    sec = {k: min(v) for k, v in t.items()}  # best of rounds
-    return dict(
-        batch=s.isp_batch,
-        size_hw=list(s.isp_size),
-        rounds=s.isp_rounds,
-        device=device,
-        seconds_fwd_bwd=dict(genisp=sig(sec['genisp']),
-                             reference=sig(sec['reference'])),
-        outputs_equal=equal,
-        tolerance=dict(rtol=1e-4, atol=1e-5),
-        max_abs_difference=max_diff,
-        speedup=sec['reference'] / sec['genisp'])
+    out = {}
+    for h, w, n in s.isp_sizes:
+        images, weights = _isp_batch(h, w, n, device)
+        with torch.no_grad():
+            fast = torch.stack(isp(images))
+            ref = torch.stack(genisp_reference(isp, images))
+        max_diff = (fast - ref).abs().max().item()
+        equal = bool(torch.allclose(fast, ref, rtol=1e-4, atol=1e-5))
+
+        def eager(x):
+            with using_path('eager'):
+                return isp(x)
+
+        fns = (('genisp', isp), ('genisp_eager', eager),
+               ('reference', lambda x: genisp_reference(isp, x)))
+        t: Dict[str, List[float]] = {k: [] for k, _ in fns}
+        for r in range(s.isp_rounds + 1):  # the first round warms up
+            for name, fn in fns:
+                sec = isp_step_seconds(fn, images, weights, params, device)
+                if r:
+                    t[name].append(sec)
+        sec = {k: min(v) for k, v in t.items()}  # best of rounds
+        out[size_key(h, w)] = dict(
+            batch=n, size_hw=[h, w],
+            shallow_path=resolve_path(None, torch.stack(images[:1])),
+            seconds_fwd_bwd={k: sig(v) for k, v in sec.items()},
+            outputs_equal=equal, max_abs_difference=max_diff,
+            speedup_eager_vs_reference=sig(sec['reference'] /
+                                           sec['genisp_eager']),
+            speedup=sec['reference'] / sec['genisp'])
+    kernels = default_kernels()
+    return dict(rounds=s.isp_rounds, device=device,
+                tolerance=dict(rtol=1e-4, atol=1e-5),
+                compile_seconds=sig(kernels.compile_seconds),
+                compile_failure=kernels.failure, sizes=out)
 
 
 # Operator families of GenISP's time (torch.profiler self times).
@@ -327,14 +366,13 @@ def isp_time_breakdown(isp, images, weights, params) -> dict:
 
 
 
-def _detector_batch(s: Settings, device: str, num_classes: int, seed: int):
+def _detector_batch(h: int, w: int, n: int, num_classes: int, seed: int):
     import torch
     from mmdet.structures import DetDataSample
     from mmengine.structures import InstanceData
     g = torch.Generator().manual_seed(seed)
-    h, w = s.det_size
     inputs, samples = [], []
-    for i in range(s.det_batch):
+    for i in range(n):
         inputs.append(torch.rand(3, h, w, generator=g) * 0.05)
         sample = DetDataSample(metainfo=dict(
             img_id=i, img_path=f'benchmark_{i}.dng', img_shape=(h, w),
@@ -350,9 +388,19 @@ def _detector_batch(s: Settings, device: str, num_classes: int, seed: int):
     return dict(inputs=inputs, data_samples=samples)
 
 
-def bench_detector(ws: Workspace, s: Settings, device: str,
-                   amp: bool) -> dict:
-    """ISP fwd+bwd over one frozen RetinaNet R50-FPN train step."""
+def bench_detectors(ws: Workspace, s: Settings, device: str,
+                    amp: bool) -> dict:
+    """:func:`bench_detector` for each of ``s.det_runs``, by size."""
+    return {size_key(h, w): bench_detector(ws, config, h, w, n, s.det_steps,
+                                           device, amp)
+            for config, h, w, n in s.det_runs}
+
+
+def bench_detector(ws: Workspace, config: str, h: int, w: int, n: int,
+                   steps: int, device: str, amp: bool) -> dict:
+    """GenISP fwd+bwd within one train step of a frozen detector (the
+    config's, GenISP in front), its share of the step's time and of the
+    forward multiply-accumulates."""
     import torch
     from mmengine.config import Config
     from mmengine.optim import AmpOptimWrapper, OptimWrapper
@@ -363,7 +411,7 @@ def bench_detector(ws: Workspace, s: Settings, device: str,
     from .. import models  # noqa: F401  (registers the modules)
     from ..isp.genisp import genisp_reference
     init_default_scope('mmdet')
-    cfg = Config.fromfile(ws.path(s.det_config))
+    cfg = Config.fromfile(ws.path(config))
     torch.manual_seed(0)
     # PyTorch's default initialisation: the timing does not depend on the
     # weights, and no pretrained checkpoint is needed.
@@ -376,7 +424,7 @@ def bench_detector(ws: Workspace, s: Settings, device: str,
     num_classes = model.bbox_head.num_classes
 
     def step():
-        data = _detector_batch(s, device, num_classes, 0)
+        data = _detector_batch(h, w, n, num_classes, 0)
         sync(device)
         start = time.perf_counter()
         model.train_step(data, wrapper)
@@ -384,7 +432,7 @@ def bench_detector(ws: Workspace, s: Settings, device: str,
         return time.perf_counter() - start
 
     isp = model.data_preprocessor.isp
-    data = _detector_batch(s, device, num_classes, 0)
+    data = _detector_batch(h, w, n, num_classes, 0)
     images = [x.to(device) for x in data['inputs']]
     g = torch.Generator().manual_seed(1)
     weights = [torch.randn(x.shape, generator=g).to(device) for x in images]
@@ -399,9 +447,9 @@ def bench_detector(ws: Workspace, s: Settings, device: str,
     with torch.no_grad():
         genisp_reference(isp, images)
     macs.update(counter.remove())
-    steps = [step() for _ in range(s.det_steps)]
+    step_times = [step() for _ in range(steps)]
     t_isp, t_ref = [], []
-    for r in range(s.det_steps + 1):  # the first warms up
+    for r in range(steps + 1):  # the first warms up
         a = isp_step_seconds(isp, images, weights, params, device)
         b = isp_step_seconds(lambda x: genisp_reference(isp, x), images,
                              weights, params, device)
@@ -409,31 +457,168 @@ def bench_detector(ws: Workspace, s: Settings, device: str,
             t_isp.append(a)
             t_ref.append(b)
     # Best of the rounds: other work on the machine only ever adds time.
-    step_s, isp_s, ref_s = min(steps), min(t_isp), min(t_ref)
+    step_s, isp_s, ref_s = min(step_times), min(t_isp), min(t_ref)
     breakdown = (isp_time_breakdown(isp, images, weights, params)
                  if device == 'cpu' else None)
+    mac_share = macs['genisp'] / (macs['genisp'] + macs['detector'])
     return dict(
-        config=s.det_config,
+        config=config,
         detector=(f'{cfg.model.detector}, {cfg.model.backbone.type}-'
                   f'{cfg.model.backbone.get("depth", "")} '
                   f'{cfg.model.neck.type} (FrozenDetector, PyTorch default '
                   'initialisation)'),
-        size_hw=list(s.det_size),
-        batch=s.det_batch,
-        steps=s.det_steps,
+        size_hw=[h, w],
+        batch=n,
+        steps=steps,
         device=device,
         amp=amp,
         seconds=dict(train_step=sig(step_s), genisp_fwd_bwd=sig(isp_s),
                      reference_genisp_fwd_bwd=sig(ref_s)),
+        fraction_of_step=sig(isp_s / step_s),
         # The step as it would be with the reference ISP in it.
         reference_fraction_of_detector_step=sig(
             ref_s / (step_s - isp_s + ref_s)),
         forward_gmac={k: sig(v / 1e9) for k, v in macs.items()},
-        arithmetic_fraction_forward=sig(macs['genisp'] /
-                                        (macs['genisp'] + macs['detector'])),
+        arithmetic_fraction_forward=sig(mac_share),
         genisp_breakdown=breakdown,
-        fraction=isp_s / step_s)
+        share_over_mac_share=isp_s / step_s / mac_share)
 
+
+_PEAK_CHILD = '''
+import json, sys, time, torch
+from genisp_mmdet.isp import GenISP
+from genisp_mmdet.isp.fused import using_path
+args = json.loads(sys.argv[1])
+torch.set_num_threads(args["threads"])
+torch.manual_seed(0)
+isp = GenISP(enhance_cfg=dict(checkpoint=args["checkpoint"]))
+n, (h, w) = args["batch"], args["size_hw"]
+images = [torch.rand(3, h, w) * 0.05 for _ in range(n)]
+weights = [torch.randn(3, h, w) for _ in range(n)]
+params = list(isp.parameters())
+
+def step():
+    for p in params:
+        p.grad = None
+    start = time.perf_counter()
+    outs = isp(images)
+    sum((o * w).sum() for o, w in zip(outs, weights)).backward()
+    return time.perf_counter() - start
+
+def vm(key):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+
+with using_path(args["path"]):
+    step()  # warm-up (compiles)
+    for p in params:
+        p.grad = None
+    base = vm("VmRSS")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # the peak (VmHWM) restarts from the current RSS
+    seconds = step()
+    peak = vm("VmHWM")
+print(json.dumps(dict(peak_extra_bytes=peak - base, seconds=seconds)))
+'''
+
+
+def peak_memory(size_hw: Tuple[int, int] = (800, 1333), batch: int = 1,
+                path: str = 'auto', checkpoint: bool = False,
+                threads: Optional[int] = None) -> dict:
+    """Peak resident memory that one GenISP forward + backward adds, in a
+    fresh process (torch's CPU allocations are invisible to tracemalloc):
+    the resident-set high-water mark of the timed step (reset through
+    ``/proc/self/clear_refs`` after an untimed warm-up step) minus the
+    resident size before it. Linux only.
+
+    Returns:
+        ``peak_gb`` (the step's extra peak), ``peak_gb_per_image``, the
+        step's ``seconds`` and the settings.
+    """
+    import subprocess
+    import sys
+
+    import torch
+
+    from ..isp.fused import ENV_PATH
+    args = dict(size_hw=list(size_hw), batch=batch, path=path,
+                checkpoint=checkpoint,
+                threads=threads or torch.get_num_threads())
+    env = dict(os.environ)
+    env.pop(ENV_PATH, None)
+    out = subprocess.run([sys.executable, '-c', _PEAK_CHILD,
+                          json.dumps(args)], capture_output=True, text=True,
+                         env=env)
+    if out.returncode:
+        raise RuntimeError(f'peak memory measurement failed: '
+                           f'{out.stderr[-2000:]}')
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    gb = res['peak_extra_bytes'] / GB
+    return dict(args, peak_gb=sig(gb), peak_gb_per_image=gb / batch,
+                seconds=sig(res['seconds']))
+
+
+def bench_memory(s: Settings) -> dict:
+    """GenISP fwd+bwd peak memory per image at ``s.memory_size``: the
+    default (fused where it compiles), eager, and with gradient
+    checkpointing of the shallow ConvNet."""
+    runs = dict(default=peak_memory(s.memory_size, path='auto'),
+                eager=peak_memory(s.memory_size, path='eager'),
+                checkpoint=peak_memory(s.memory_size, path='auto',
+                                       checkpoint=True))
+    return dict(size_hw=list(s.memory_size), runs=runs,
+                per_image=runs['default']['peak_gb_per_image'])
+
+
+def bench_eval_overhead(ws: Workspace, root: str, work: str) -> dict:
+    """tools/test.py on ``root``'s test split with the trained GenISP
+    checkpoint and with the rawpy_isp baseline (same detector config,
+    dataloader and threads): mmengine's mean time per test iteration of
+    each, and their ratio."""
+    from .plans import method_config
+    ckpts = sorted(glob.glob(osp.join(work, 'train', 'epoch_*.pth')))
+    if not ckpts:
+        raise FileNotFoundError(f'no checkpoint in {work}/train')
+    runs = {}
+    for name, config, ckpt in (('genisp', TRAIN_CONFIG, [ckpts[-1]]),
+                               ('rawpy_isp', method_config('rawpy_isp'),
+                                [])):
+        out_json = osp.join(work, 'eval', name, 'metrics.json')
+        cmd = ws.tool('test.py', config, *ckpt, '--work-dir',
+                      osp.join(work, 'eval', name), '--metrics-json',
+                      out_json, '--cfg-options')
+        cmd += _split_options(root, 'test', 'test_dataloader',
+                              'test_evaluator')
+        if not ckpt and pretrained_detector(ws, config) is None:
+            cmd.append('load_from=None')  # timing only
+        wall, _ = ws.run(cmd, osp.join(work, 'logs', f'eval_{name}.log'))
+        m = _test_epoch_times(osp.join(work, 'eval', name))
+        runs[name] = dict(command=ws.shown(cmd), wall_s=round(wall, 1),
+                          time_per_iteration_s=sig(m['time']),
+                          data_time_per_iteration_s=sig(m['data_time']))
+    return dict(runs=runs, test_images=_count_images(root),
+                overhead=runs['genisp']['time_per_iteration_s'] /
+                runs['rawpy_isp']['time_per_iteration_s'])
+
+
+def _test_epoch_times(work_dir: str) -> Dict[str, float]:
+    """mmengine's mean ``time`` and ``data_time`` per test iteration, from
+    the summary line of the newest log in ``work_dir``."""
+    import re
+    logs = sorted(glob.glob(osp.join(work_dir, '*', '*.log')))
+    if not logs:
+        raise FileNotFoundError(f'no log in {work_dir}')
+    with open(logs[-1]) as f:
+        line = [x for x in f if 'Epoch(test)' in x][-1]
+    return {k: float(re.search(rf'\b{k}: ([0-9.]+)', line).group(1))
+            for k in ('time', 'data_time')}
+
+
+def _count_images(root: str) -> int:
+    with open(osp.join(root, layout.annotation_file(CAMERA, 'test'))) as f:
+        return len(json.load(f)['images'])
 
 
 def dataloader_settings(ws: Workspace, config: str) -> dict:
@@ -530,6 +715,11 @@ def finite(x) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x)
 
 
+def values(figure) -> list:
+    """A figure's values: one, or one per size."""
+    return list(figure.values()) if isinstance(figure, dict) else [figure]
+
+
 def verdict(name: str, value: float) -> Optional[bool]:
     op, goal = GOALS[name][:2]
     if op is None:
@@ -537,18 +727,32 @@ def verdict(name: str, value: float) -> Optional[bool]:
     return value >= goal if op == '>=' else value <= goal
 
 
+def verdicts(name: str, figure):
+    """``verdict`` of a figure, per size where it has sizes."""
+    if isinstance(figure, dict):
+        return {k: verdict(name, v) for k, v in figure.items()}
+    return verdict(name, figure)
+
+
 def _with_unit(value: float, unit: str) -> str:
     return f'{value:.3g}' + {'x': 'x', '': ''}.get(unit, f' {unit}')
 
 
 def goals_table(result: dict) -> str:
-    """The figures, their goals and verdicts as a Markdown table."""
+    """The figures, their goals and verdicts as a Markdown table (a figure
+    measured at several sizes has a row per size)."""
     rows = []
     for name, (op, goal, unit, _) in GOALS.items():
-        holds = result['goals'][name]['holds']
-        rows.append([f'`{name}`', _with_unit(result[name], unit),
-                     f'{op} {_with_unit(goal, unit)}' if op else 'reported',
-                     '-' if holds is None else 'yes' if holds else 'no'])
+        figure, holds = result[name], result['goals'][name]['holds']
+        cases = (figure.items() if isinstance(figure, dict) else
+                 [(None, figure)])
+        for size, value in cases:
+            h = holds[size] if size else holds
+            rows.append([f'`{name}`' + (f' ({size})' if size else ''),
+                         _with_unit(value, unit),
+                         f'{op} {_with_unit(goal, unit)}' if op else
+                         'reported',
+                         '-' if h is None else 'yes' if h else 'no'])
     return markdown.table(['figure', 'value', 'goal', 'holds'], rows)
 
 
@@ -615,51 +819,91 @@ def markdown_report(r: dict) -> str:
         f'{lo["libraw_share_of_cold"]:.0%} of a cold load.', ''
     ]
     ir = d['isp_reference']
+    rows = [[f'{v["size_hw"][1]}x{v["size_hw"][0]}', v['batch'],
+             v['shallow_path'], _ms(v['seconds_fwd_bwd']['genisp']),
+             _ms(v['seconds_fwd_bwd']['genisp_eager']),
+             _ms(v['seconds_fwd_bwd']['reference']),
+             f'{r["isp_speedup_vs_reference"][k]:.3g}x',
+             f'{v["speedup_eager_vs_reference"]:.3g}x',
+             'yes' if v['outputs_equal'] else 'NO',
+             f'{v["max_abs_difference"]:.2g}']
+            for k, v in ir['sizes'].items()]
     out += [
-        f'### GenISP against its per-image reference: batch {ir["batch"]}, '
-        f'{ir["size_hw"][1]}x{ir["size_hw"][0]}, forward + backward', '',
-        f'`GenISP.forward` {_ms(ir["seconds_fwd_bwd"]["genisp"])}, '
-        f'`genisp_reference` {_ms(ir["seconds_fwd_bwd"]["reference"])}: '
-        f'{r["isp_speedup_vs_reference"]:.3g}x. Outputs equal within rtol '
-        f'{ir["tolerance"]["rtol"]:g}, atol {ir["tolerance"]["atol"]:g}: '
-        f'{"yes" if ir["outputs_equal"] else "NO"} (largest difference '
-        f'{ir["max_abs_difference"]:.2g}).', ''
+        '### GenISP against its per-image reference, forward + backward',
+        '', markdown.table(
+            ['size', 'batch', 'shallow path', '`GenISP.forward`',
+             'the same, eager path', '`genisp_reference`', 'speedup',
+             'speedup (eager)', 'outputs equal', 'largest difference'],
+            rows), '',
+        f'Outputs equal within rtol {ir["tolerance"]["rtol"]:g}, atol '
+        f'{ir["tolerance"]["atol"]:g}. The eager path is the shallow '
+        'ConvNet layer by layer (what `GenISP.forward` ran before the fused '
+        'path); compiling the fused kernels took '
+        f'{ir["compile_seconds"]:.3g} s once' +
+        (f'; the compiler failed: {ir["compile_failure"][:200]}'
+         if ir['compile_failure'] else '') + '.', ''
     ]
-    de = d['detector']
-    out += [
-        f'### GenISP in a frozen detector\'s train step: {de["detector"]}, '
-        f'{de["size_hw"][1]}x{de["size_hw"][0]}, batch {de["batch"]}, '
-        f'{de["device"]}{", AMP" if de["amp"] else ""}', '',
-        f'Train step {_ms(de["seconds"]["train_step"])}; GenISP forward + '
-        f'backward {_ms(de["seconds"]["genisp_fwd_bwd"])} (fraction '
-        f'{r["isp_fraction_of_detector_step"]:.3g}); the per-image '
-        f'reference {_ms(de["seconds"]["reference_genisp_fwd_bwd"])} '
-        f'(fraction {de["reference_fraction_of_detector_step"]:.3g}). '
-        f'Forward arithmetic (multiply-accumulates of every convolution and '
-        f'linear layer): GenISP {de["forward_gmac"]["genisp"]:.4g} GMAC, '
-        f'detector {de["forward_gmac"]["detector"]:.4g} GMAC, so GenISP is '
-        f'{de["arithmetic_fraction_forward"]:.2g} of it.', ''
-    ]
-    bd = de.get('genisp_breakdown')
-    if bd:
-        out.append(markdown.table(
-            ['GenISP operators (profiled fwd + bwd)', 'time', 'share'],
-            [[k.replace('_', ' '), _ms(v), f'{bd["share"][k]:.0%}']
-             for k, v in bd['seconds'].items()]))
-        # The profiled run's shares applied to the timed one.
-        conv_share = bd['seconds']['convolution'] / bd['profiled_s']
-        conv_fraction = (conv_share * de['seconds']['genisp_fwd_bwd'] /
-                         de['seconds']['train_step'])
+    for key, de in d['detector'].items():
         out += [
-            '',
-            f'Its largest activation (64 channels, full resolution, batch '
-            f'{de["batch"]}) is {bd["activation_gb"]:.3g} GB; copying it '
-            f'once takes {_ms(bd["activation_copy_s"])}, so instance norm + '
-            f'LeakyReLU cost as much as '
-            f'{bd["norm_and_activation_in_copies"]:.3g} such copies. '
-            f'GenISP\'s convolutions alone are {conv_fraction:.2g} of the '
-            'step.', ''
+            f'### GenISP in a frozen detector\'s train step: '
+            f'{de["detector"]}, {key}, batch {de["batch"]}, '
+            f'{de["device"]}{", AMP" if de["amp"] else ""}', '',
+            f'`{de["config"]}`. Train step '
+            f'{_ms(de["seconds"]["train_step"])}; GenISP forward + backward '
+            f'{_ms(de["seconds"]["genisp_fwd_bwd"])} (share of the step '
+            f'{de["fraction_of_step"]:.3g}); the per-image reference '
+            f'{_ms(de["seconds"]["reference_genisp_fwd_bwd"])} (share '
+            f'{de["reference_fraction_of_detector_step"]:.3g}). Forward '
+            'arithmetic (multiply-accumulates of every convolution and '
+            f'linear layer): GenISP {de["forward_gmac"]["genisp"]:.4g} GMAC, '
+            f'detector {de["forward_gmac"]["detector"]:.4g} GMAC, so GenISP '
+            f'is {de["arithmetic_fraction_forward"]:.2g} of it: time share '
+            'over arithmetic share '
+            f'{r["isp_time_share_over_mac_share"][key]:.3g}.', ''
         ]
+        bd = de.get('genisp_breakdown')
+        if bd:
+            out.append(markdown.table(
+                ['GenISP operators (profiled fwd + bwd)', 'time', 'share'],
+                [[k.replace('_', ' '), _ms(v), f'{bd["share"][k]:.0%}']
+                 for k, v in bd['seconds'].items()]))
+            # The profiled run's shares applied to the timed one.
+            conv_share = bd['seconds']['convolution'] / bd['profiled_s']
+            conv_fraction = (conv_share * de['seconds']['genisp_fwd_bwd'] /
+                             de['seconds']['train_step'])
+            out += [
+                '',
+                f'Its largest activation (64 channels, full resolution, '
+                f'batch {de["batch"]}) is {bd["activation_gb"]:.3g} GB; '
+                f'copying it once takes {_ms(bd["activation_copy_s"])}, so '
+                'instance norm + LeakyReLU cost as much as '
+                f'{bd["norm_and_activation_in_copies"]:.3g} such copies. '
+                f'GenISP\'s convolutions alone are {conv_fraction:.2g} of '
+                'the step.', ''
+            ]
+    mem = d['memory']
+    out += [
+        f'### GenISP peak memory, forward + backward, one '
+        f'{mem["size_hw"][1]}x{mem["size_hw"][0]} image', '',
+        markdown.table(['shallow ConvNet', 'peak GB', 'seconds'],
+                       [[k, f'{v["peak_gb"]:.3g}', f'{v["seconds"]:.3g}']
+                        for k, v in mem['runs'].items()]), '',
+        'Peak resident memory the step adds, in a fresh process (after a '
+        'warm-up step); `checkpoint` is `enhance_cfg=dict(checkpoint=True)`.',
+        ''
+    ]
+    ev = d['evaluation']
+    out += [
+        f'### Evaluation cost: tools/test.py on {ev["test_images"]} test '
+        'images', '',
+        markdown.table(['row', 'time per iteration', 'data time', 'wall'],
+                       [[k, _ms(v['time_per_iteration_s']),
+                         _ms(v['data_time_per_iteration_s']),
+                         f'{v["wall_s"]:.4g} s']
+                        for k, v in ev['runs'].items()]), '',
+        f'Overhead (GenISP over rawpy_isp, per iteration): '
+        f'{r["isp_eval_overhead"]:.3g}.', ''
+    ]
     tr = d['training']
     dl = tr['dataloader']
     out += [
@@ -716,12 +960,17 @@ def run_benchmark(ws: Workspace, s: Settings, work: str,
         'speedup_cached')
     details['isp_reference'] = section(
         'isp_reference', lambda: bench_isp_reference(s, device))
-    result['isp_speedup_vs_reference'] = details['isp_reference'].pop(
-        'speedup')
+    result['isp_speedup_vs_reference'] = {
+        k: v.pop('speedup')
+        for k, v in details['isp_reference']['sizes'].items()}
     details['detector'] = section('detector',
-                                  lambda: bench_detector(ws, s, device, amp))
-    result['isp_fraction_of_detector_step'] = details['detector'].pop(
-        'fraction')
+                                  lambda: bench_detectors(ws, s, device, amp))
+    result['isp_time_share_over_mac_share'] = {
+        k: v.pop('share_over_mac_share')
+        for k, v in details['detector'].items()}
+    details['memory'] = section('memory', lambda: bench_memory(s))
+    result['isp_peak_memory_gb_per_image'] = details['memory'].pop(
+        'per_image')
 
     data_root = osp.join(work, 'data')
     missing = missing_checkpoints(ws) if s.demo else []
@@ -766,13 +1015,19 @@ def run_benchmark(ws: Workspace, s: Settings, work: str,
             train_peak_rss_gb=train_peak,
             test_peak_rss_gb=test_peak)
 
+    details['evaluation'] = section(
+        'evaluation', lambda: bench_eval_overhead(ws, data_root, work))
+    result['isp_eval_overhead'] = details['evaluation'].pop('overhead')
+
     result['goals'] = {
         name: dict(goal=(f'{op} {goal:g}' if op else None),
-                   holds=verdict(name, result[name]), description=desc)
+                   holds=verdicts(name, result[name]), description=desc)
         for name, (op, goal, _, desc) in GOALS.items()
     }
     for name in GOALS:
-        result[name] = sig(float(result[name]))
+        result[name] = ({k: sig(float(v)) for k, v in result[name].items()}
+                        if isinstance(result[name], dict) else
+                        sig(float(result[name])))
     result.update(
         details=details,
         settings=asdict(s),
@@ -786,7 +1041,7 @@ def run_benchmark(ws: Workspace, s: Settings, work: str,
         command=command,
         date=now(),
         commit=commit_id(ws.root))
-    bad = [k for k in GOALS if not finite(result[k])]
+    bad = [k for k in GOALS if not all(map(finite, values(result[k])))]
     if bad:
         raise RuntimeError(f'non-finite figures: {bad}')
     return result

@@ -3,10 +3,7 @@ gradients by every path (plain kernels in float64, compiled kernels in
 float32 as close to a float64 reference as the layer-by-layer form), and
 falls back to the eager path, with a logged warning, when compiling
 fails."""
-import json
 import logging
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -16,8 +13,8 @@ from genisp_mmdet.isp import GenISP
 from genisp_mmdet.isp import fused
 from genisp_mmdet.isp.fused import (CHUNK_BYTES, Kernels, NormAct,
                                     NormActPointwise, chunk_size,
-                                    compare_paths, resolve_path,
-                                    shallow_forward, using_path)
+                                    resolve_path, shallow_forward,
+                                    using_path)
 from genisp_mmdet.isp.genisp import ShallowConvNet
 
 
@@ -147,7 +144,8 @@ def test_compile_failure_is_logged_once_and_the_path_goes_eager(caplog):
         out.sum().backward()
         again = shallow_forward(net, x, 'auto', kernels=kernels)
     torch.testing.assert_close(out, net.body(x), rtol=1e-4, atol=1e-5)
-    torch.testing.assert_close(again, net(x), rtol=0, atol=0)
+    torch.testing.assert_close(again, shallow_forward(net, x, 'eager'),
+                               rtol=0, atol=0)
     assert kernels.failure and 'no C++ compiler' in kernels.failure
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
@@ -232,57 +230,27 @@ def test_unknown_body_is_computed_as_it_is():
         rtol=0, atol=0)
 
 
-def test_compare_paths_reports_each_path():
-    torch.manual_seed(0)
-    isp = GenISP(resize=32)
-    images = [torch.rand(3, 24, 32) * 0.05 for _ in range(2)]
-    weights = [torch.randn(3, 24, 32) for _ in range(2)]
-    res = compare_paths(isp, images, weights, rounds=1,
-                        paths=('eager', 'eager'))
-    assert res['max_abs_difference'] == {'eager': 0.0}
-    assert res['seconds']['eager'] > 0 and res['speedup']['eager'] == 1.0
+def test_genisp_wires_its_settings_to_the_fast_path():
+    """``enhance_cfg`` reaches the ShallowConvNet; its forward is
+    shallow_forward with them, equal to its body by every path; tracing
+    sees the layers (eager) whatever the path."""
+    isp = GenISP(resize=32, enhance_cfg=dict(path='fused', checkpoint=True))
+    net = isp.enhance
+    assert net.path == 'fused' and net.checkpoint
+    with pytest.raises(ValueError, match='path must be one of'):
+        ShallowConvNet(path='fast')
+    x = torch.rand(2, 3, 130, 140, requires_grad=True)
+    torch.testing.assert_close(net(x), net.body(x), rtol=1e-4, atol=1e-5)
+    seen = []
+    real = fused.resolve_path
 
+    def spy(path, t, kernels=None):
+        seen.append(real(path, t, kernels))
+        return seen[-1]
 
-_FAULTS = '''
-import importlib.util, resource, sys, torch
-# The module alone (the package would import mmdet: seconds).
-spec = importlib.util.spec_from_file_location("fused", sys.argv[2])
-fused = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(fused)
-applied = fused.reuse_freed_memory() if sys.argv[1] == "1" else False
-def faults_of_a_fresh_256mb_tensor():
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    torch.ones(64 << 20)
-    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-faults_of_a_fresh_256mb_tensor()
-print(applied, faults_of_a_fresh_256mb_tensor())
-'''
-
-
-@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='glibc')
-def test_reuse_freed_memory_stops_page_faults_of_large_tensors():
-    """In a fresh process (it changes malloc for the whole process): the
-    second 256 MB tensor faults in fresh pages by default (65536 pages of
-    4 KiB), and reuses the first one's after reuse_freed_memory()."""
-    res = {}
-    for flag in ('0', '1'):
-        out = subprocess.run([sys.executable, '-c', _FAULTS, flag,
-                              fused.__file__],
-                             capture_output=True, text=True, check=True)
-        applied, faults = out.stdout.split()
-        res[flag] = (applied == 'True', int(faults))
-    if not res['1'][0]:
-        pytest.skip('the C library is not glibc')
-    assert res['0'][1] > 30000
-    assert res['1'][1] < 1000
-
-
-@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='/proc')
-def test_peak_memory_sees_the_widest_activation():
-    """One 256x256 image, eager: the step holds at least the 64-channel
-    activation (16 MiB) at its peak."""
-    res = fused.peak_memory((256, 256), batch=1, path='eager', threads=1)
-    activation_gb = 64 * 256 * 256 * 4 / 1024**3
-    assert activation_gb <= res['peak_gb'] < 2
-    assert res['peak_gb_per_image'] == res['peak_gb']
-    assert json.dumps(res)
+    fused.resolve_path = spy
+    try:
+        torch.jit.trace(net, (x.detach(), ), check_trace=False)
+    finally:
+        fused.resolve_path = real
+    assert seen == ['eager']

@@ -169,3 +169,10 @@ def test_isp_checkpoint_of_another_isp_is_refused(tmp_path):
                             data_preprocessor=STOCK))
     for k, v in pre.isp.state_dict().items():
         assert torch.equal(v, state[f'data_preprocessor.isp.{k}'])
+    # How the shallow ConvNet computes (its path, gradient checkpointing)
+    # is not what it computes: the same ISP loads.
+    how = dict(paper, enhance_cfg=dict(path='eager', checkpoint=True))
+    pre = MODELS.build(dict(type='GenISPDataPreprocessor', isp=how,
+                            isp_checkpoint=str(ckpt),
+                            data_preprocessor=STOCK))
+    assert pre.isp.enhance.checkpoint and pre.isp.enhance.path == 'eager'

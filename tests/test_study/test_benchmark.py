@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from genisp_mmdet.study import benchmark as bench
 from genisp_mmdet.utils.benchmark import MacCounter, TreeMemorySampler
 
@@ -42,9 +44,10 @@ def _run_tiny(tmp_path):
     tool = _tool()
     tiny = bench.Settings(
         name='tiny', raw_size=(96, 64), annotated_size=(92, 60),
-        loader_files=1, loader_rounds=1, isp_batch=2, isp_size=(32, 48),
-        isp_rounds=1, isp_resize=32, det_size=(64, 96), det_batch=1,
-        det_steps=1, det_config=bench.TRAIN_CONFIG,
+        loader_files=1, loader_rounds=1, isp_sizes=((32, 48, 2), ),
+        isp_rounds=1, isp_resize=32,
+        det_runs=((bench.TRAIN_CONFIG, 64, 96, 1), ), det_steps=1,
+        memory_size=(64, 96),
         train_images=2, test_images=1, train_batch=1, validate=False,
         test_run=False, demo=False)
     out = tmp_path / 'benchmark.json'
@@ -52,15 +55,28 @@ def _run_tiny(tmp_path):
               settings=tiny)
     result = json.loads(out.read_text())
     for key in bench.GOALS:
-        assert isinstance(result[key], float) and math.isfinite(
-            result[key]), key
+        for value in bench.values(result[key]):
+            assert isinstance(value, float) and math.isfinite(value), key
         assert key in result['goals'], key
+    # Per-size figures are keyed by their size, with a verdict each.
+    assert set(result['isp_speedup_vs_reference']) == {'48x32'}
+    assert set(result['isp_time_share_over_mac_share']) == {'96x64'}
+    assert set(result['goals']['isp_speedup_vs_reference']['holds']) == {
+        '48x32'}
+    evaluation = result['details']['evaluation']
+    assert evaluation['test_images'] == 1
+    assert all(r['time_per_iteration_s'] > 0
+               for r in evaluation['runs'].values())
+    assert set(evaluation['runs']) == {'genisp', 'rawpy_isp'}
+    memory = result['details']['memory']['runs']
+    assert all(v['peak_gb'] > 0 for v in memory.values())
     assert result['settings']['name'] == 'tiny'
     for key in ('cpu', 'usable_cores', 'torch_threads'):
         assert result['machine'][key], key
     assert result['command'].startswith('python tools/benchmark.py')
     assert result['date'] and result['commit'] and result['wall_time_s'] > 0
-    assert result['details']['isp_reference']['outputs_equal']
+    assert all(v['outputs_equal'] for v in
+               result['details']['isp_reference']['sizes'].values())
     loader = result['details']['loader']['seconds_per_image']
     assert all(v > 0 for v in loader.values())
     assert result['details']['training']['iterations'] >= 2
@@ -93,3 +109,13 @@ def test_mac_counter_counts_convolutions_and_linear_layers():
     counter = MacCounter(model, dict(all=''))
     model(torch.zeros(2, 3, 4, 4))
     assert counter.remove() == dict(all=2 * (8 * 16 * 27 + 5 * 128))
+
+
+def test_peak_memory_sees_the_widest_activation():
+    """One 256x256 image, eager: the step holds at least the 64-channel
+    activation (16 MiB) at its peak."""
+    res = bench.peak_memory((256, 256), batch=1, path='eager', threads=1)
+    activation_gb = 64 * 256 * 256 * 4 / 1024**3
+    assert activation_gb <= res['peak_gb'] < 2
+    assert res['peak_gb_per_image'] == pytest.approx(res['peak_gb'],
+                                                     rel=1e-3)

@@ -168,9 +168,7 @@ def _check_same_isp(path: str, isp: dict) -> None:
     trained = checkpoint_isp_config(path)
     if not trained:
         return
-    here = dict(isp)
-    here.pop('_scope_', None)
-    trained.pop('_scope_', None)
+    here, trained = _function_settings(isp), _function_settings(trained)
     differ = sorted(k for k in set(here) | set(trained)
                     if here.get(k) != trained.get(k))
     if differ:
@@ -178,3 +176,18 @@ def _check_same_isp(path: str, isp: dict) -> None:
             f'{path}: its ISP was trained as {trained}, this config builds '
             f'{here} (different: {", ".join(differ)}); give this config the '
             "checkpoint's ISP settings")
+
+
+# ShallowConvNet settings that choose how, not what, it computes.
+_HOW = ('path', 'checkpoint')
+
+
+def _function_settings(isp: dict) -> dict:
+    """An ISP config without what does not change its function (its
+    scope, the shallow ConvNet's path and gradient checkpointing)."""
+    out = {k: v for k, v in dict(isp).items() if k != '_scope_'}
+    enhance = {k: v for k, v in dict(out.pop('enhance_cfg', None) or
+                                     {}).items() if k not in _HOW}
+    if enhance:
+        out['enhance_cfg'] = enhance
+    return out
