@@ -82,16 +82,19 @@ class Lookup:
         return max(found) if found else None
 
 
-def difference(a: Sequence[float], b: Sequence[float]) -> str:
+def difference(a: Sequence[float], b: Sequence[float],
+               b_fixed: bool = False) -> str:
     """``mean(a) - mean(b)`` in AP points, and whether it is a finding: a
     difference is established only when it exceeds twice the larger of the
-    two spreads over training seeds (a fixed ISP has none); with a single
-    seed on the trained side, there is no spread to compare with."""
+    two spreads over training seeds. Both sides are trained variants unless
+    ``b_fixed`` (a fixed ISP: one value, no spread); a trained side with a
+    single seed has no spread to compare with, and nothing is established
+    until it has one."""
     ma, sa = mean_std(a)
     mb, sb = mean_std(b)
     d = 100 * (ma - mb)
     spreads = [100 * x for x in (sa, sb) if x is not None]
-    if not spreads:
+    if sa is None or (sb is None and not b_fixed):
         return f'{d:+.1f} (one seed: not established)'
     bound = 2 * max(spreads)
     verdict = 'established' if abs(d) > bound else 'not established'
@@ -113,7 +116,7 @@ def goals(rows: Sequence[dict], epochs: int = 4) -> List[str]:
                        f'in {epochs} epochs of training')
     for cam in (CAMERA_A, ) + UNSEEN_CAMERAS:
         f = q.best_fixed(camera=cam)
-        parts = [f'{m} {difference(q.values(m, camera=cam), [f])}'
+        parts = [f'{m} {difference(q.values(m, camera=cam), [f], True)}'
                  for m in MAIN if q.values(m, camera=cam) and f is not None]
         if parts:
             out.append(f'best fixed ISP on {cam}, exceeded by: ' +
@@ -177,7 +180,7 @@ def goals(rows: Sequence[dict], epochs: int = 4) -> List[str]:
                 q.values('genisp_paper', camera=cam)))
     for det in ('FCOS', 'Faster R-CNN'):
         f = q.best_fixed(det)
-        parts = [f'{m} {difference(q.values(m, det), [f])}' for m in MAIN
+        parts = [f'{m} {difference(q.values(m, det), [f], True)}' for m in MAIN
                  if q.values(m, det) and f is not None]
         if parts:
             out.append(f'unseen detector {det}, best fixed ISP exceeded by: '

@@ -46,8 +46,14 @@ def test_goals_report_the_measured_gaps():
 
 def test_a_difference_is_established_only_beyond_twice_the_spread():
     a = [0.30, 0.31, 0.32]  # std 0.01
-    assert report.difference(a, [0.20]) == (
+    assert report.difference(a, [0.20], b_fixed=True) == (
         '+11.0 (established: twice the larger spread is 2.0)')
+    # A trained variant with one seed has no spread yet: whatever the
+    # other side's, nothing is established.
+    assert report.difference(a, [0.20]) == (
+        '+11.0 (one seed: not established)')
+    assert report.difference([0.20], a) == (
+        '-11.0 (one seed: not established)')
     assert report.difference(a, [0.30, 0.29, 0.31]).endswith(
         '(not established: twice the larger spread is 2.0)')
     assert report.difference([0.3], [0.2]) == (
