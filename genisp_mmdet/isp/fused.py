@@ -188,7 +188,9 @@ class Kernels:
                 fn = self._compiled.get(name)
                 if fn is None:
                     fn = self._compiled[name] = self.compile_fn(plain)
-                out = fn(*args)
+                # named for torch.profiler (a compiled kernel is no aten op)
+                with torch.profiler.record_function(f'genisp_fused::{name}'):
+                    out = fn(*args)
                 self.compile_seconds += _first_call_seconds(
                     fn, time.perf_counter() - start)
                 return out

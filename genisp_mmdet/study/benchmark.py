@@ -328,7 +328,8 @@ def bench_isp_reference(s: Settings, device: str) -> dict:
 OP_FAMILIES = (('convolution', ('convolution', )),
                ('matrix_product', ('bmm', 'mm', 'matmul')),
                ('instance_norm', ('batch_norm', 'instance_norm')),
-               ('leaky_relu', ('leaky_relu', )))
+               ('leaky_relu', ('leaky_relu', )),
+               ('fused_norm_and_leaky_relu', ('genisp_fused::', 'CompiledFxGraph')))
 
 
 def isp_time_breakdown(isp, images, weights, params) -> dict:
@@ -355,7 +356,8 @@ def isp_time_breakdown(isp, images, weights, params) -> dict:
         activation.clone()
         copies.append(time.perf_counter() - start)
     copy_s = min(copies)
-    memory_bound = seconds['instance_norm'] + seconds['leaky_relu']
+    memory_bound = (seconds['instance_norm'] + seconds['leaky_relu'] +
+                    seconds['fused_norm_and_leaky_relu'])
     return dict(
         profiled_s=sig(total),
         seconds={k: sig(v) for k, v in seconds.items()},
@@ -876,7 +878,7 @@ def markdown_report(r: dict) -> str:
                 f'Its largest activation (64 channels, full resolution, '
                 f'batch {de["batch"]}) is {bd["activation_gb"]:.3g} GB; '
                 f'copying it once takes {_ms(bd["activation_copy_s"])}, so '
-                'instance norm + LeakyReLU cost as much as '
+                'instance norm + LeakyReLU (eager or fused) cost as much as '
                 f'{bd["norm_and_activation_in_copies"]:.3g} such copies. '
                 f'GenISP\'s convolutions alone are {conv_fraction:.2g} of '
                 'the step.', ''
