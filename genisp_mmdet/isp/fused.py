@@ -293,6 +293,11 @@ def using_path(path: str) -> Iterator[None]:
         _DEFAULT_PATH[0] = previous
 
 
+def tracing() -> bool:
+    """Whether a TorchScript or ONNX export is tracing the module."""
+    return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()
+
+
 def _check_path(path: str) -> None:
     if path not in PATHS:
         raise ValueError(f'path must be one of {PATHS}, got {path!r}')
@@ -324,8 +329,7 @@ def resolve_path(path: Optional[str], x: Tensor,
     _check_path(path)
     # Tracing (TorchScript, ONNX) and compiling the whole model see the
     # layers themselves.
-    if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export() or \
-            torch.compiler.is_compiling():
+    if tracing() or torch.compiler.is_compiling():
         return 'eager'
     if path != 'auto':
         return path

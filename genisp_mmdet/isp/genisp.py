@@ -54,7 +54,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .fused import PATHS, shallow_forward
+from .fused import PATHS, shallow_forward, tracing
 
 Images = Union[Tensor, Sequence[Tensor]]
 
@@ -90,7 +90,7 @@ class ImageToParameter(nn.Module):
         The convolutions run channels-last (the same function: on CPU,
         oneDNN's forward at 256x256 was 1.6 times faster at batch 8 and 3.7
         times at batch 2); traced models keep the input's layout."""
-        if not _tracing():
+        if not tracing():
             thumb = thumb.contiguous(memory_format=torch.channels_last)
         return self.fc(self.features(thumb))
 
@@ -403,7 +403,7 @@ class GenISP(nn.Module):
             # the lower median; traced through a sort (ONNX has no median
             # operator, a sort exports as TopK), the same value
             level = (y.sort(dim=1).values[:, (y.shape[1] - 1) // 2]
-                     if _tracing() else y.median(dim=1).values)
+                     if tracing() else y.median(dim=1).values)
         else:
             level = y.mean(dim=1)
         return self.target_mean / level.clamp_min(self.target_mean /
@@ -522,11 +522,6 @@ def _compute_dtype(x: Tensor) -> Tensor:
     which is kept (the tests compare the fast path with the reference in
     double precision, free of rounding)."""
     return x if x.dtype == torch.float64 else x.float()
-
-
-def _tracing() -> bool:
-    """Whether a TorchScript or ONNX export is tracing the module."""
-    return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()
 
 
 def _device_type(images: Images) -> str:
