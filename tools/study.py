@@ -13,6 +13,9 @@
     python tools/study.py pretrain    # make pretrain: retrain the shipped
                                       # detectors on the well-lit scenes
     python tools/study.py report      # rebuild results/ from finished rows
+    python tools/study.py restore     # put results/' rows into an empty
+                                      # work directory, so that a piece run
+                                      # here joins them in the report
 
 Finished stages are skipped: an interrupted run continues where it stopped,
 and --methods/--splits/--cameras/--detectors run the study in pieces. Every
@@ -32,7 +35,8 @@ from genisp_mmdet.study.shell import log
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('command',
-                   choices=['demo', 'reproduce', 'long', 'pretrain', 'report'])
+                   choices=['demo', 'reproduce', 'long', 'pretrain', 'report',
+                            'restore'])
     p.add_argument('--detectors', nargs='+', default=list(plans.DETECTORS),
                    help='pretrain: which detectors; reproduce: only the rows '
                    'of these detectors')
@@ -98,6 +102,8 @@ def main(argv=None):
     try:
         if args.command == 'pretrain':
             stage_pretrain(ws, args.detectors, args.epochs)
+        elif args.command == 'restore':
+            runs.restore(ws)
         elif args.command == 'report':
             runs.reproduce_report(ws, seeds=args.seeds)
         elif args.command == 'demo':

@@ -21,10 +21,18 @@ def examples(ws: Workspace, plan: Plan, out_path: str,
 
     from ..apis import IspDetector, draw_detections
     from .stages import best_checkpoint
+    try:
+        genisp = best_checkpoint(ws, plan, 'genisp')
+    except FileNotFoundError:
+        if not osp.exists(out_path):
+            raise
+        log(f'kept {osp.relpath(out_path, ws.root)}: no GenISP checkpoint '
+            'here (the work directory was restored from results/)')
+        return
     columns = [
         ('LibRaw default (rawpy_isp)', 'rawpy_isp', None),
         ('classic ISP', 'classic_isp', None),
-        ('GenISP', 'genisp', best_checkpoint(ws, plan, 'genisp')),
+        ('GenISP', 'genisp', genisp),
         ('well-lit sRGB', WELL_LIT, None),
     ]
     with open(ws.path(layout.annotation_path(plan.data_root, CAMERA_A,

@@ -187,8 +187,8 @@ class Plan:
              detectors: Optional[Sequence[str]] = None) -> 'Plan':
         """The part of the plan whose rows have one of ``methods``, test
         ``splits``, test ``cameras`` and ``detectors`` (None: any), with
-        the trainings
-        those rows need: a long study run in pieces, each piece a run of
+        the trainings and the data those rows need (camera A's train and
+        val splits always): a long study run in pieces, each piece a run of
         its own in the same work directory (the well-lit rows, on the sRGB
         scenes, pass any camera filter)."""
         rows = [r for r in self.rows
@@ -198,8 +198,13 @@ class Plan:
                      or r.test_camera in cameras)
                 and (detectors is None or r.det in detectors)]
         needed = {(r.method, r.seed) for r in rows if r.trained}
-        return replace(self, rows=rows,
-                       trainings=[t for t in self.trainings if t in needed])
+        tested = {r.test for r in rows if r.method != WELL_LIT}
+        return replace(
+            self, rows=rows,
+            trainings=[t for t in self.trainings if t in needed],
+            cameras=[c for c in self.cameras if c == CAMERA_A or any(
+                t.camera == c and not t.tag for t in tested)],
+            test_sets=[t for t in self.test_sets if t in tested])
 
     def with_epochs(self, epochs: int) -> 'Plan':
         """The plan with a shorter or longer schedule (milestones past the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import os.path as osp
 import time
 from typing import Optional
@@ -14,10 +15,12 @@ from . import markdown
 from .report import (curve_text, global_stages_table, record_run, run_info,
                      stage_report, write_run_record)
 from .shell import Workspace, log, write_json
-from .stages import (load_probes, load_rows, stage_data, stage_probe,
-                     stage_train_evaluate, train_command, val_curve)
+from .stages import (curve_path, load_probes, load_rows, probe_path,
+                     row_path, stage_data, stage_probe, stage_train_evaluate,
+                     train_command, val_curve)
 
 LONG_JSON = 'genisp_long_schedule.json'
+CURVES_JSON = 'val_curves.json'
 README_BLOCKS = dict(demo='demo-output', reproduce='synthetic-benchmark')
 
 
@@ -70,6 +73,10 @@ def reproduce_report(ws: Workspace, results_dir: str = 'results',
                      'tools/study.py reproduce --methods/--splits/--cameras/'
                      '--detectors`)')
     write_run_record(ws, plan, results_dir)
+    curves = [dict(method=m, seed=s, val_AP_by_epoch=val_curve(ws, plan, m, s))
+              for m, s in plan.trainings]
+    write_json(ws.path(results_dir, CURVES_JSON),
+               [c for c in curves if c['val_AP_by_epoch']])
     long_json = ws.path(results_dir, LONG_JSON)
     if osp.exists(long_json):
         with open(long_json) as f:
@@ -134,3 +141,61 @@ def long(ws: Workspace, plan: Plan, results_dir: str = 'results') -> None:
     else:
         log('make reproduce has not finished: run `python tools/study.py '
             'report` after it to put this run in its report')
+
+
+def restore(ws: Workspace, results_dir: str = 'results') -> dict:
+    """Put the committed study back into an empty work directory: its rows,
+    the global-stage probes, the validation curves and the invocation
+    record, from results/ (what is already in the work directory is kept).
+    A piece of the study run afterwards on this machine then joins the
+    committed rows in the report; trained checkpoints are not restored, so
+    the examples figure is kept as it is."""
+    import re
+    plan = plans.reproduce_plan(ALL_SEEDS)
+    by_key = {(r.method, r.detector, r.test_camera, r.test.split, r.seed): r
+              for r in plan.rows}
+    written = dict(rows=0, probes=0, curves=0, invocations=0)
+
+    def put(path, data, kind):
+        if not osp.exists(ws.path(path)):
+            write_json(ws.path(path), data)
+            written[kind] += 1
+
+    def read(name):
+        path = ws.path(results_dir, name)
+        if not osp.exists(path):
+            return None
+        with open(path) as f:
+            return f.read() if name.endswith('.md') else json.load(f)
+
+    for name in (f'{plan.results_name}.json', 'light_sweeps.json'):
+        for row in read(name) or []:
+            key = (row['method'], row['detector'], row['test_camera'],
+                   row['split'], row['seed'])
+            if key not in by_key:
+                raise ValueError(f'{results_dir}/{name}: a row the study '
+                                 f'does not plan: {key}')
+            put(row_path(plan, by_key[key]), row, 'rows')
+    for p in read('global_stages.json') or []:
+        put(probe_path(plan, p['method'], p['seed']), p, 'probes')
+    curves = read(CURVES_JSON)
+    if curves is None:  # results/ from before val_curves.json: the report
+        text = read(f'{plan.results_name}.md') or ''
+        curves = [dict(method=m, seed=int(s), val_AP_by_epoch=[
+            float(x) for x in c.split(' -> ')]) for m, s, c in re.findall(
+                r'^- (\w+) \(seed (\d+)\): camera A val AP by epoch '
+                r'([\d. >-]+)$', text, re.M)]
+    for c in curves:
+        put(curve_path(plan, c['method'], c['seed']), c['val_AP_by_epoch'],
+            'curves')
+    history = ws.path(plan.work_root, 'invocations.jsonl')
+    record = read(f'{plan.name}_run.json')
+    if record and not osp.exists(history):
+        os.makedirs(osp.dirname(history), exist_ok=True)
+        with open(history, 'w') as f:
+            for i in record['invocations']:
+                f.write(json.dumps(i) + '\n')
+        written['invocations'] = len(record['invocations'])
+    log('restored from ' + results_dir + ': ' +
+        ', '.join(f'{v} {k}' for k, v in written.items()))
+    return written

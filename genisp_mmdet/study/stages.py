@@ -102,7 +102,15 @@ def val_curve(ws: Workspace, plan: Plan, method: str,
         for r in read_scalars(ws.path(train_dir(plan, method, seed)))
         if 'coco/bbox_mAP' in r
     }
+    if not by_epoch and osp.exists(ws.path(curve_path(plan, method, seed))):
+        with open(ws.path(curve_path(plan, method, seed))) as f:
+            return json.load(f)  # restored from results/ (no logs here)
     return [by_epoch[k] for k in sorted(by_epoch)]
+
+
+def curve_path(plan: Plan, method: str, seed: int) -> str:
+    """Where a restored validation curve is kept (``study.py restore``)."""
+    return f'{train_dir(plan, method, seed)}/val_curve.json'
 
 
 # ------------------------------------------------------------- evaluate
@@ -233,7 +241,7 @@ def load_probes(ws: Workspace, plan: Plan) -> List[dict]:
         if osp.exists(path):
             with open(path) as f:
                 data = json.load(f)
-            data.pop('records')
+            data.pop('records', None)  # absent where restored
             out.append(data)
     return out
 

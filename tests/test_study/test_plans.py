@@ -128,3 +128,15 @@ def test_a_piece_of_the_study_keeps_its_rows_and_their_trainings():
     # the same rows as in the whole plan: its pieces fill one work directory
     assert {r.id for r in piece.rows} <= {r.id for r in full.rows}
     assert full.only() == full
+    # ...and generates only the data they need
+    assert piece.cameras == [CAMERA_A]
+    assert [t.split for t in piece.test_sets] == ['test-ambient0.1']
+
+
+def test_a_piece_on_an_unseen_camera_generates_its_test_sets_only():
+    piece = plans.reproduce_plan().only(['genisp_no_cst'], None,
+                                        [plans.CAMERA_D])
+    assert piece.cameras == [CAMERA_A, plans.CAMERA_D]
+    assert [(t.camera, t.split) for t in piece.test_sets] == [
+        (plans.CAMERA_D, 'test-photonsA')]
+    assert piece.trainings == [('genisp_no_cst', 0)]
