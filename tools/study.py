@@ -2,6 +2,9 @@
 
     python tools/study.py demo        # make demo: small data, short training,
                                       # GenISP vs raw_naive vs rawpy_isp
+    python tools/study.py demo --seeds 0 1 2 --jobs 2 --update-readme
+                                      # the demo's recipe over 3 seeds, in
+                                      # README.md's demo block
     python tools/study.py reproduce   # make reproduce: the whole study,
                                       # one training seed, regenerates
                                       # results/
@@ -99,6 +102,8 @@ def main(argv=None):
     ws = Workspace(jobs=args.jobs)
     os.chdir(ws.root)  # configs name their checkpoints from the repository
     start = time.time()
+    shown = ' '.join(['python tools/study.py',
+                      *map(shlex.quote, argv or sys.argv[1:])])
     try:
         if args.command == 'pretrain':
             stage_pretrain(ws, args.detectors, args.epochs)
@@ -107,14 +112,12 @@ def main(argv=None):
         elif args.command == 'report':
             runs.reproduce_report(ws, seeds=args.seeds)
         elif args.command == 'demo':
-            runs.demo(ws, make_plan(args, ws), args.update_readme)
+            runs.demo(ws, make_plan(args, ws), args.update_readme, shown)
         elif args.command == 'long':
             runs.long(ws, make_plan(args, ws))
         else:  # the whole study, or a piece of it (its command recorded)
             plan = make_plan(args, ws)
             full = plans.reproduce_plan(args.seeds)
-            shown = ' '.join(['python tools/study.py',
-                              *map(shlex.quote, argv or sys.argv[1:])])
             runs.reproduce(ws, plan, command=None if
                            len(plan.rows) == len(full.rows) else shown)
     except (CommandFailed, ManifestMismatch) as e:

@@ -116,8 +116,11 @@ def goals(rows: Sequence[dict], epochs: int = 4) -> List[str]:
                        f'in {epochs} epochs of training')
     for cam in (CAMERA_A, ) + UNSEEN_CAMERAS:
         f = q.best_fixed(camera=cam)
-        parts = [f'{m} {difference(q.values(m, camera=cam), [f], True)}'
-                 for m in MAIN if q.values(m, camera=cam) and f is not None]
+        parts = [f'{m} {difference(v, [f], True)}' + (
+            f', each of its {len(v)} seeds at least {100 * (min(v) - f):+.1f}'
+            if len(v) > 1 else '')
+                 for m in MAIN for v in [q.values(m, camera=cam)]
+                 if v and f is not None]
         if parts:
             out.append(f'best fixed ISP on {cam}, exceeded by: ' +
                        '; '.join(parts) + ' (goal: at least +5)')

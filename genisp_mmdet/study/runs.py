@@ -105,7 +105,8 @@ def reproduce(ws: Workspace, plan: Plan, results_dir: str = 'results',
     reproduce_report(ws, results_dir, plan.seeds())
 
 
-def demo(ws: Workspace, plan: Plan, update_readme: bool = False) -> None:
+def demo(ws: Workspace, plan: Plan, update_readme: bool = False,
+         command: str = 'python tools/study.py demo --update-readme') -> None:
     """``make demo``: the report in the work directory; with
     ``update_readme`` in results/ instead, with its run record, and its
     block of README.md."""
@@ -119,7 +120,7 @@ def demo(ws: Workspace, plan: Plan, update_readme: bool = False) -> None:
                dict(minutes=round(minutes, 1),
                     invocations=[dict(run_info(ws, minutes), **did)]))
     stage_report(ws, plan, 'results', README_BLOCKS['demo'],
-                 command='python tools/study.py demo --update-readme')
+                 command=command)
 
 
 def long(ws: Workspace, plan: Plan, results_dir: str = 'results') -> None:

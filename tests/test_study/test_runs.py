@@ -38,7 +38,7 @@ def test_the_committed_study_restored_rebuilds_its_results(tmp_path):
     runs.reproduce_report(ws)
     for name in ('synthetic_benchmark.json', 'light_sweeps.json',
                  'global_stages.json', 'reproduce_run.json',
-                 'synthetic_benchmark.md'):
+                 'synthetic_benchmark.md', 'val_curves.json'):
         with open(tmp_path / 'results' / name) as a, \
                 open(f'{REPO}/results/{name}') as b:
             assert a.read() == b.read(), name
