@@ -111,10 +111,10 @@ def planes_to_linear(planes: np.ndarray, black: np.ndarray,
     """Black/white-normalise R, G1, G2, B planes, average the greens and
     apply a 3x3 colour matrix, as one affine map per pixel.
 
-    The map is applied by ``cv2.transform``: one SIMD pass with no
-    ``(N, 4)`` float temporaries besides the input's float32 copy, many
-    times faster than numpy's ``(N, 4) @ (4, 3)`` on a 20-megapixel file
-    (``tools/benchmark.py``).
+    The map is applied plane by plane in float32 (:func:`_affine_planes`,
+    the operations :func:`mosaic_to_linear` uses, so the two agree bit for
+    bit whatever the OpenCV version), without numpy's ``(N, 4) @ (4, 3)``
+    float64 temporaries.
 
     Args:
         planes: ``(h, w, 4)`` uint16 R, G1, G2, B.
@@ -127,9 +127,33 @@ def planes_to_linear(planes: np.ndarray, black: np.ndarray,
         that the mean of a dark region stays unbiased.
     """
     h, w, _ = planes.shape
-    out = cv2.transform(planes.astype(np.float32),
-                        linear_affine(black, white, matrix))
-    return out.reshape(h, w, 3)
+    m = linear_affine(black, white, matrix).astype(np.float32)
+    p = np.empty((4, h, w), np.float32)
+    np.copyto(p, planes.transpose(2, 0, 1), casting='unsafe')
+    mapped = np.empty((3, h, w), np.float32)
+    _affine_planes(p, m, mapped, np.empty((h, w), np.float32))
+    return np.ascontiguousarray(mapped.transpose(1, 2, 0))
+
+
+def _affine_planes(planes: np.ndarray, m: np.ndarray, out: np.ndarray,
+                   term: np.ndarray) -> None:
+    """``out[j] = m[j, 4] + sum_k m[j, k] * planes[k]`` in float32, one
+    rounding per operation in this order (``s = v0 * m0; s += b; s += vk *
+    mk``): the one definition of the affine map's arithmetic.
+
+    Args:
+        planes: ``(4, ...)`` float32 R, G1, G2, B.
+        m: ``(3, 5)`` float32 affine map (:func:`linear_affine`).
+        out: ``(3, ...)`` float32, written.
+        term: float32 scratch of one plane's shape.
+    """
+    for j in range(3):
+        s = out[j]
+        np.multiply(planes[0], m[j, 0], out=s)
+        s += m[j, 4]
+        for c in range(1, 4):
+            np.multiply(planes[c], m[j, c], out=term)
+            s += term
 
 
 def rotate_to_display(img: np.ndarray, flip: int) -> np.ndarray:
@@ -169,11 +193,8 @@ def mosaic_to_linear(mosaic: np.ndarray, pattern: str, black: np.ndarray,
     planes (``cv2.mixChannels``), mapped, interleaved and rotated into its
     place in the output.
 
-    Bit for bit: ``cv2.transform`` of a 4-channel float32 image to 3
-    channels computes ``s = b; s += m[k] * v[k]`` for k = 0..3 in float32,
-    one rounding per operation; the same operations in numpy on contiguous
-    planes give the same numbers several times faster (cache entries
-    written by the three-step form stay valid; the tests check it).
+    Bit for bit: both apply the map by :func:`_affine_planes`, on
+    contiguous float32 planes (the tests check it).
 
     Args:
         mosaic: ``(H, W)`` uint16 Bayer mosaic, H and W even.
@@ -191,7 +212,6 @@ def mosaic_to_linear(mosaic: np.ndarray, pattern: str, black: np.ndarray,
     if H % 2 or W % 2:
         raise ValueError(f'mosaic sides must be even, got {mosaic.shape}')
     h, w = H // 2, W // 2
-    # ``cv2.transform`` rounds its matrix to float32 for float32 input.
     m = linear_affine(black, white, matrix).astype(np.float32)
     pairs = np.ascontiguousarray(mosaic).reshape(h, 2, w, 2)
     rows_of = (pairs[:, 0], pairs[:, 1])  # 2-channel images of tile rows
@@ -212,13 +232,7 @@ def mosaic_to_linear(mosaic: np.ndarray, pattern: str, black: np.ndarray,
         _written(cv2.mixChannels([rows_of[0][i0:i1], rows_of[1][i0:i1]],
                                  dst16, from_to)[0], dst16[0])
         np.copyto(planes[:, :r], planes16[:, :r], casting='unsafe')
-        for j in range(3):
-            s, t = mapped[j, :r], term[:r]
-            np.multiply(planes[0, :r], m[j, 0], out=s)
-            s += m[j, 4]
-            for c in range(1, 4):
-                np.multiply(planes[c, :r], m[j, c], out=t)
-                s += t
+        _affine_planes(planes[:, :r], m, mapped[:, :r], term[:r])
         channels = [mapped[j, :r] for j in range(3)]
         if not k:
             dst = out[i0:i1]

@@ -1,6 +1,6 @@
 """The packed image of a Bayer frame, written plainly in numpy and float64,
 independently of genisp_mmdet.raw.packing: the definition that the loader's
-``cv2.transform`` path is tested against."""
+float32 path is tested against."""
 import numpy as np
 
 # LibRaw's flip code -> counter-clockwise quarter turns for display:
