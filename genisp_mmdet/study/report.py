@@ -254,9 +254,12 @@ def measured_line(record: dict, command: str, link: str) -> str:
     what = (f'`{commands.pop()}`' if len(commands) == 1 else
             f'`{command}` in {len(runs)} pieces')
     commits = sorted({r['commit'] for r in runs})
+    # pieces may have run on different machines: name each kind
+    machines = ' and '.join(sorted({f'{r["cores"]} cores, {r["cpu"]}'
+                                    for r in runs}))
     return (f'Measured by {what} (commit{"s" if len(commits) > 1 else ""} '
-            f'{", ".join(commits)}, {last["date"][:10]}, {last["cores"]} '
-            f'cores, {last["cpu"]}): {took}, largest process peak RSS '
+            f'{", ".join(commits)}, {last["date"][:10]}, {machines}): '
+            f'{took}, largest process peak RSS '
             f'{max(r["peak_process_rss_gb"] for r in runs)} GB ([{link}]'
             f'({link}) says which stages and command each ran).')
 

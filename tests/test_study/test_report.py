@@ -116,6 +116,12 @@ def test_record_run_reports_every_invocation(tmp_path):
     head = report.measured_line(pieces, 'make reproduce', 'x.json')
     assert 'piece one' not in head and 'piece two' not in head
     assert '`make reproduce` in 2 pieces' in head
+    # pieces run on two kinds of machine: both are named
+    mixed = dict(pieces, invocations=[
+        dict(pieces['invocations'][0], cpu='CPU one', cores=2),
+        dict(pieces['invocations'][1], cpu='CPU two', cores=2)])
+    assert '2 cores, CPU one and 2 cores, CPU two' in report.measured_line(
+        mixed, 'make reproduce', 'x.json')
     # The results file is rebuilt from the work directory's history.
     os.remove(tmp_path / 'results' / 'reproduce_run.json')
     assert report.write_run_record(ws, plan, 'results') == record
