@@ -216,14 +216,20 @@ def record_run(ws: Workspace, plan: Plan, results_dir: str, did: dict,
     ``<work_root>/invocations.jsonl`` (stages an earlier invocation
     finished are skipped, not timed again) and write
     ``results/<plan>_run.json`` with every invocation and their sum."""
-    import json
     info = dict(run_info(ws, minutes), **did, sizes=plan.sizes,
                 epochs=plan.epochs)
+    append_invocations(ws, plan, [info])
+    return write_run_record(ws, plan, results_dir)
+
+
+def append_invocations(ws: Workspace, plan: Plan,
+                       invocations: Sequence[dict]) -> None:
+    """Add invocations to ``<work_root>/invocations.jsonl``."""
+    import json
     history = ws.path(plan.work_root, 'invocations.jsonl')
     os.makedirs(osp.dirname(history), exist_ok=True)
     with open(history, 'a') as f:
-        f.write(json.dumps(info) + '\n')
-    return write_run_record(ws, plan, results_dir)
+        f.writelines(json.dumps(i) + '\n' for i in invocations)
 
 
 def write_run_record(ws: Workspace, plan: Plan,

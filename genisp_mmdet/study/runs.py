@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import os.path as osp
 import time
 from typing import Optional
@@ -12,8 +11,9 @@ from . import plans
 from .plans import Plan
 from .pretrain import verify_checkpoints
 from . import markdown
-from .report import (curve_text, global_stages_table, record_run, run_info,
-                     stage_report, write_run_record)
+from .report import (append_invocations, curve_text, global_stages_table,
+                     key_of, record_run, run_info, stage_report,
+                     write_run_record)
 from .shell import Workspace, log, write_json
 from .stages import (curve_path, load_probes, load_rows, probe_path,
                      row_path, stage_data, stage_probe, stage_train_evaluate,
@@ -151,7 +151,6 @@ def restore(ws: Workspace, results_dir: str = 'results') -> dict:
     A piece of the study run afterwards on this machine then joins the
     committed rows in the report; trained checkpoints are not restored, so
     the examples figure is kept as it is."""
-    import re
     plan = plans.reproduce_plan(ALL_SEEDS)
     by_key = {(r.method, r.detector, r.test_camera, r.test.split, r.seed): r
               for r in plan.rows}
@@ -167,35 +166,24 @@ def restore(ws: Workspace, results_dir: str = 'results') -> dict:
         if not osp.exists(path):
             return None
         with open(path) as f:
-            return f.read() if name.endswith('.md') else json.load(f)
+            return json.load(f)
 
     for name in (f'{plan.results_name}.json', 'light_sweeps.json'):
         for row in read(name) or []:
-            key = (row['method'], row['detector'], row['test_camera'],
-                   row['split'], row['seed'])
+            key = key_of(row) + (row['seed'], )
             if key not in by_key:
                 raise ValueError(f'{results_dir}/{name}: a row the study '
                                  f'does not plan: {key}')
             put(row_path(plan, by_key[key]), row, 'rows')
     for p in read('global_stages.json') or []:
         put(probe_path(plan, p['method'], p['seed']), p, 'probes')
-    curves = read(CURVES_JSON)
-    if curves is None:  # results/ from before val_curves.json: the report
-        text = read(f'{plan.results_name}.md') or ''
-        curves = [dict(method=m, seed=int(s), val_AP_by_epoch=[
-            float(x) for x in c.split(' -> ')]) for m, s, c in re.findall(
-                r'^- (\w+) \(seed (\d+)\): camera A val AP by epoch '
-                r'([\d. >-]+)$', text, re.M)]
-    for c in curves:
+    for c in read(CURVES_JSON) or []:
         put(curve_path(plan, c['method'], c['seed']), c['val_AP_by_epoch'],
             'curves')
-    history = ws.path(plan.work_root, 'invocations.jsonl')
     record = read(f'{plan.name}_run.json')
-    if record and not osp.exists(history):
-        os.makedirs(osp.dirname(history), exist_ok=True)
-        with open(history, 'w') as f:
-            for i in record['invocations']:
-                f.write(json.dumps(i) + '\n')
+    if record and not osp.exists(ws.path(plan.work_root,
+                                         'invocations.jsonl')):
+        append_invocations(ws, plan, record['invocations'])
         written['invocations'] = len(record['invocations'])
     log('restored from ' + results_dir + ': ' +
         ', '.join(f'{v} {k}' for k, v in written.items()))
