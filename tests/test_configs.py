@@ -99,6 +99,13 @@ def test_variants_change_only_what_they_name():
                    'r18-slim_fpn_12e_synthetic-raw.py')
         assert cfg.model.data_preprocessor.isp == dict(isp, **change)
         assert cfg.optim_wrapper == main.optim_wrapper
+    unbounded = _cfg('configs/genisp/variants/genisp-cc-unbounded_retinanet_'
+                     'r18-slim_fpn_12e_synthetic-raw.py')
+    assert unbounded.model.data_preprocessor.isp == dict(
+        isp, cc_cfg=dict(isp.cc_cfg, max_log_norm=None))
+    assert unbounded.optim_wrapper == main.optim_wrapper
+    assert MODELS.build(unbounded.model.data_preprocessor.isp
+                        ).conv_cc.max_log_norm is None
     paper = _cfg('configs/genisp/genisp-paper_retinanet_r18-slim_fpn_12e_'
                  'synthetic-raw.py')
     assert paper.model.data_preprocessor.isp == dict(

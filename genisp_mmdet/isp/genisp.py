@@ -166,11 +166,14 @@ class ConvCC(nn.Module):
       = 1``: colour mixing without a global scale to drift along.
 
     Args:
-        max_log_norm: bound on the Frobenius norm of ``log M``.
+        max_log_norm: bound on the Frobenius norm of ``log M``; None: no
+            bound and no squashing (``M = expm(A)`` as predicted, still
+            invertible; nothing to saturate, nothing to stop the optimiser
+            from making it ill-conditioned).
         parametrization: ``'bounded'``, ``'direct'`` or ``'log'``.
     """
 
-    def __init__(self, max_log_norm: float = 2.0,
+    def __init__(self, max_log_norm: Optional[float] = 2.0,
                  parametrization: str = 'log'):
         super().__init__()
         _check_parametrization(parametrization)
@@ -190,7 +193,7 @@ class ConvCC(nn.Module):
     def squash_inputs(self, out: Tensor) -> List[Tuple[Tensor, float]]:
         """The argument of the tanh of the parametrisation (the norm of
         ``log M`` before squashing), with its bound."""
-        if self.parametrization == 'direct':
+        if self.parametrization == 'direct' or self.max_log_norm is None:
             return []
         norm = self._log_matrix(out).flatten(1).norm(dim=1)
         return [(norm, self.max_log_norm)]
@@ -200,6 +203,8 @@ class ConvCC(nn.Module):
         a = self._log_matrix(out)
         if self.parametrization == 'direct':
             return torch.eye(3, device=a.device, dtype=a.dtype) + a
+        if self.max_log_norm is None:
+            return torch.linalg.matrix_exp(a)
         norm = a.flatten(1).norm(dim=1).clamp_min(1e-12)[:, None, None]
         a = a * (self.max_log_norm * torch.tanh(norm / self.max_log_norm) /
                  norm)

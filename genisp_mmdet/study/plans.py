@@ -24,6 +24,8 @@ DETECTORS = {'retinanet': 'RetinaNet', 'fcos': 'FCOS',
 _GENISP = 'configs/genisp/{name}_{det}_r18-slim_fpn_12e_synthetic-raw.py'
 _ABLATION = ('configs/genisp/ablations/{name}_{det}_r18-slim_fpn_12e_'
              'synthetic-raw.py')
+_VARIANT = ('configs/genisp/variants/{name}_{det}_r18-slim_fpn_12e_'
+            'synthetic-raw.py')
 _BASELINE = 'configs/baselines/{name}_{det}_r18-slim_fpn_synthetic-{kind}.py'
 METHOD_CONFIGS = {
     'genisp': _GENISP.format(name='genisp', det='{det}'),
@@ -36,6 +38,8 @@ METHOD_CONFIGS = {
     'genisp_no_tone': _ABLATION.format(name='genisp-no-tone', det='{det}'),
     'genisp_no_normalize': _ABLATION.format(name='genisp-no-normalize',
                                             det='{det}'),
+    'genisp_cc_unbounded': _VARIANT.format(name='genisp-cc-unbounded',
+                                           det='{det}'),
     'raw_naive': _BASELINE.format(name='raw-naive', det='{det}', kind='raw'),
     'rawpy_isp': _BASELINE.format(name='rawpy-isp', det='{det}', kind='raw'),
     'classic_isp': _BASELINE.format(name='classic-isp', det='{det}',
@@ -47,13 +51,14 @@ METHOD_CONFIGS = {
 # stages, and of its improvements over the paper (genisp_paper ->
 # genisp_no_normalize: log parametrisations and the encoders' learning
 # rate; -> genisp_no_tone: median exposure normalisation; -> genisp: the
-# log tone curve).
+# log tone curve), and exploratory variants of the default.
 TRAINED = ('genisp', 'genisp_paper', 'genisp_no_wb', 'genisp_no_cc',
            'genisp_no_enhance', 'genisp_no_cst', 'genisp_no_tone',
-           'genisp_no_normalize')
+           'genisp_no_normalize', 'genisp_cc_unbounded')
 ABLATIONS = ('genisp_no_wb', 'genisp_no_cc', 'genisp_no_enhance',
              'genisp_no_cst')
 IMPROVEMENTS = ('genisp_no_normalize', 'genisp_no_tone')
+VARIANTS = ('genisp_cc_unbounded', )
 FIXED = ('raw_naive', 'rawpy_isp', 'classic_isp')
 WELL_LIT = 'well_lit_srgb'
 
@@ -279,6 +284,9 @@ def reproduce_plan(seeds: Sequence[int] = (0, )) -> Plan:
     for t in (EvalSet(CAMERA_A), ambient_set(CAMERA_A, 0.1),
               ambient_set(CAMERA_A, 0.5)):
         rows += rows_for(IMPROVEMENTS, 'retinanet', t, seeds)
+    for t in (EvalSet(CAMERA_A), EvalSet(CAMERA_D),
+              equal_photons_set(CAMERA_D)):
+        rows += rows_for(VARIANTS, 'retinanet', t, seeds)
     for det in ('fcos', 'faster-rcnn'):
         rows += rows_for(FIXED + MAIN, det, EvalSet(CAMERA_A), seeds)
     for t in photons:

@@ -153,3 +153,22 @@ def test_white_balance_and_colour_matrix_are_well_conditioned():
     assert torch.isfinite(cond).all()
     assert cond.max() <= math.exp(2 * cc.max_log_norm) * (1 + 1e-4)
     assert (torch.linalg.det(m) > 0).all()
+
+
+def test_unbounded_colour_matrix_is_the_exponential_of_its_outputs():
+    """``ConvCC(max_log_norm=None)``: ``M = expm(A)`` with ``A`` the
+    encoder's trace-free outputs, not squashed, so large outputs reach the
+    matrix (the bounded form caps them) and nothing can saturate."""
+    torch.manual_seed(0)
+    free, bounded = ConvCC(max_log_norm=None), ConvCC()
+    out = torch.linspace(-3, 3, 9)[None]  # ||trace-free A||_F > 2
+    a = out.view(1, 3, 3) - out.view(1, 3, 3).diagonal(0, 1, 2).sum() / 3 * \
+        torch.eye(3)
+    assert a.norm() > 2
+    torch.testing.assert_close(free.matrices_from(out),
+                               torch.linalg.matrix_exp(a))
+    assert free.squash_inputs(out) == []
+    torch.testing.assert_close(torch.linalg.det(free.matrices_from(out)),
+                               torch.ones(1), rtol=1e-4, atol=0)
+    assert torch.linalg.cond(free.matrices_from(out)) > \
+        torch.linalg.cond(bounded.matrices_from(out)) * 2

@@ -5,7 +5,8 @@ import os.path as osp
 import pytest
 
 from genisp_mmdet.study import plans
-from genisp_mmdet.study.plans import CAMERA_A, CAMERA_B, CAMERA_C, Row, EvalSet
+from genisp_mmdet.study.plans import (CAMERA_A, CAMERA_B, CAMERA_C, CAMERA_D, Row,
+                                      EvalSet)
 
 from ..conftest import REPO
 
@@ -32,6 +33,11 @@ def test_reproduce_plan_has_every_row_the_study_needs():
     for det in ('fcos', 'faster-rcnn'):
         for m in plans.FIXED + ('genisp', ):
             assert (m, det, CAMERA_A, 'test') in ids
+    # an exploratory variant of the default where the default is compared
+    for m in plans.VARIANTS:
+        for cam, split in ((CAMERA_A, 'test'), (CAMERA_D, 'test'),
+                           (CAMERA_D, 'test-photonsA')):
+            assert (m, 'retinanet', cam, split) in ids
     assert {m for m, _ in plan.trainings} == set(plans.TRAINED)
     # every trained row has a training run of its seed
     for r in plan.rows:
