@@ -46,6 +46,7 @@ sizes batched) and is tested against it; ``tools/benchmark.py`` times both.
 """
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple, Union
@@ -469,6 +470,42 @@ class GenISP(nn.Module):
             if isinstance(images, Tensor):
                 return self.forward_batch(images)
             return map_by_shape(self.forward_batch, images)
+
+
+# The stage each ``*_cfg`` argument of GenISP configures, and the switch
+# that enables it.
+_STAGE_CFGS = {'wb_cfg': ('wb', ConvWB), 'cc_cfg': ('cc', ConvCC),
+               'enhance_cfg': ('enhance', ShallowConvNet)}
+
+
+def genisp_settings(cfg: dict) -> dict:
+    """Every argument of :class:`GenISP` that a config ``dict(type='GenISP',
+    ...)`` sets or leaves at its default, the stages' ``*_cfg`` filled in
+    likewise (and dropped for a stage that is switched off): two configs
+    that build the same ISP resolve to the same settings, however much of
+    the defaults each spells out.
+
+    Raises:
+        TypeError: ``cfg`` names an argument GenISP or a stage does not
+            take.
+    """
+    args = {k: v for k, v in dict(cfg).items() if k not in ('type',
+                                                             '_scope_')}
+    out = _with_defaults(GenISP, args)
+    for key, (switch, stage) in _STAGE_CFGS.items():
+        out[key] = _with_defaults(stage, dict(out[key] or {})) \
+            if out[switch] else None
+    return out
+
+
+def _with_defaults(cls: type, args: dict) -> dict:
+    params = inspect.signature(cls.__init__).parameters
+    unknown = sorted(set(args) - set(params))
+    if unknown:
+        raise TypeError(f'{cls.__name__} takes no argument '
+                        f'{", ".join(unknown)}')
+    return {k: args.get(k, p.default) for k, p in params.items()
+            if k != 'self'}
 
 
 def genisp_reference(isp: GenISP, images: Images) -> List[Tensor]:

@@ -176,3 +176,43 @@ def test_isp_checkpoint_of_another_isp_is_refused(tmp_path):
                             isp_checkpoint=str(ckpt),
                             data_preprocessor=STOCK))
     assert pre.isp.enhance.checkpoint and pre.isp.enhance.path == 'eager'
+
+
+def test_isp_checkpoint_check_compares_what_configs_build(tmp_path):
+    """The check resolves each GenISP config to every setting it builds:
+    weights saved under ``dict(type='GenISP')`` load into a config that
+    spells the same defaults out (the shipped base config's), and weights
+    whose ConvCC was unbounded are refused by the default, which bounds
+    it; a setting GenISP does not take is named with the file."""
+    from genisp_mmdet.isp import GenISP
+    init_default_scope('mmdet')
+    spelled = Config.fromfile(os.path.join(
+        REPO, 'configs/_base_/models/genisp.py')).isp.to_dict()
+    assert spelled != dict(type='GenISP')
+
+    def save(name, isp_cfg, **kwargs):
+        state = {f'data_preprocessor.isp.{k}': v
+                 for k, v in GenISP(**kwargs).state_dict().items()}
+        ckpt = tmp_path / name
+        torch.save(dict(state_dict=state, meta=dict(
+            cfg=f'model = dict(data_preprocessor=dict(isp={isp_cfg!r}))\n')),
+            ckpt)
+        return str(ckpt)
+
+    plain = save('plain.pth', dict(type='GenISP'))
+    MODELS.build(dict(type='GenISPDataPreprocessor', isp=spelled,
+                      isp_checkpoint=plain, data_preprocessor=STOCK))
+    free = dict(type='GenISP', cc_cfg=dict(max_log_norm=None))
+    unbounded = save('unbounded.pth', free, cc_cfg=dict(max_log_norm=None))
+    with pytest.raises(ValueError, match='different: cc_cfg'):
+        MODELS.build(dict(type='GenISPDataPreprocessor', isp=spelled,
+                          isp_checkpoint=unbounded, data_preprocessor=STOCK))
+    # a switched-off stage's settings do not matter
+    no_cc = save('no_cc.pth', dict(free, cc=False), cc=False)
+    MODELS.build(dict(type='GenISPDataPreprocessor',
+                      isp=dict(type='GenISP', cc=False),
+                      isp_checkpoint=no_cc, data_preprocessor=STOCK))
+    future = save('future.pth', dict(type='GenISP', warp=True))
+    with pytest.raises(ValueError, match='future.pth.*takes no argument warp'):
+        MODELS.build(dict(type='GenISPDataPreprocessor', isp=spelled,
+                          isp_checkpoint=future, data_preprocessor=STOCK))

@@ -8,6 +8,7 @@ from mmengine.model import BaseDataPreprocessor
 from mmdet.registry import MODELS
 from torch import Tensor
 
+from ...isp.genisp import genisp_settings
 from ...utils.checkpoint import checkpoint_isp_config, load_isp_state_dict
 
 RAW_EXTENSIONS = ('.dng', '.arw', '.nef', '.cr2', '.cr3', '.raf', '.orf',
@@ -168,7 +169,11 @@ def _check_same_isp(path: str, isp: dict) -> None:
     trained = checkpoint_isp_config(path)
     if not trained:
         return
-    here, trained = _function_settings(isp), _function_settings(trained)
+    try:
+        here, trained = _function_settings(isp), _function_settings(trained)
+    except TypeError as e:
+        raise ValueError(f'{path}: its ISP config and this one cannot be '
+                         f'compared: {e}') from e
     differ = sorted(k for k in set(here) | set(trained)
                     if here.get(k) != trained.get(k))
     if differ:
@@ -184,8 +189,12 @@ _HOW = ('path', 'checkpoint')
 
 def _function_settings(isp: dict) -> dict:
     """An ISP config without what does not change its function (its
-    scope, the shallow ConvNet's path and gradient checkpointing)."""
+    scope, the shallow ConvNet's path and gradient checkpointing); a
+    GenISP's with every default filled in (:func:`genisp_settings`), so
+    that ``dict(type='GenISP')`` and the same settings spelled out agree."""
     out = {k: v for k, v in dict(isp).items() if k != '_scope_'}
+    if str(out.get('type', '')).split('.')[-1] == 'GenISP':
+        out = dict(genisp_settings(out), type='GenISP')
     enhance = {k: v for k, v in dict(out.pop('enhance_cfg', None) or
                                      {}).items() if k not in _HOW}
     if enhance:
