@@ -213,7 +213,7 @@ def mosaic_to_linear(mosaic: np.ndarray, pattern: str, black: np.ndarray,
         raise ValueError(f'mosaic sides must be even, got {mosaic.shape}')
     h, w = H // 2, W // 2
     m = linear_affine(black, white, matrix).astype(np.float32)
-    pairs = np.ascontiguousarray(mosaic).reshape(h, 2, w, 2)
+    pairs = mosaic.reshape(h, 2, w, 2)  # a view where it can be (a crop)
     rows_of = (pairs[:, 0], pairs[:, 1])  # 2-channel images of tile rows
     # Source channel (tile position, row-major) of each of R, G1, G2, B.
     from_to = [int(c) for i, pos in enumerate(tile_order(pattern))

@@ -34,7 +34,8 @@ class RawFrame:
     Attributes:
         path: the file.
         mosaic: ``(H, W)`` uint16 digital numbers, H and W even, the
-            top-left pixel at a CFA tile origin.
+            top-left pixel at a CFA tile origin: a view of LibRaw's
+            buffer, which it keeps alive (no copy of the mosaic).
         pattern: colours of ``mosaic[:2, :2]`` row-major, e.g. ``'GRBG'``.
         black_level: ``(2, 2)`` black level of each tile position.
         white_level: ``(2, 2)`` saturation level of each tile position.
@@ -177,77 +178,89 @@ def read_raw(path, annotated_size: Optional[Sequence[int]] = None,
         raise RawDecodeError(
             path, f'LibRaw cannot read it ({type(e).__name__}: {e}); '
             'is it a RAW file, complete and not corrupted?') from None
-    with raw:
-        try:
-            # LibRaw may open a truncated or corrupted file and fail only
-            # when its data is unpacked: unpack now, inside the handler.
-            raw.unpack()
-        except rawpy.LibRawError as e:
-            raise RawDecodeError(
-                path, f'LibRaw cannot unpack the image data '
-                f'({type(e).__name__}: {e}); the file may be truncated or '
-                'corrupted') from None
-        if raw.raw_type != rawpy.RawType.Flat:
-            raise RawDecodeError(
-                path, f'not a Bayer mosaic: LibRaw reports raw_type '
-                f'{raw.raw_type.name} (stacked/linear data, e.g. Foveon, '
-                'film scanners or demosaiced DNGs)')
-        pat = np.asarray(raw.raw_pattern)
-        desc = raw.color_desc.decode()
-        if pat.shape != (2, 2):
-            raise RawDecodeError(
-                path, f'not a 2x2 Bayer mosaic: CFA pattern is '
-                f'{pat.shape[0]}x{pat.shape[1]} (e.g. Fuji X-Trans)')
-        letters = ''.join(desc[i] for i in pat.reshape(-1))
-        if sorted(letters) != ['B', 'G', 'G', 'R']:
-            raise RawDecodeError(
-                path, f'unsupported colour filter array {letters!r} '
-                f'(colours {desc!r}); only R/G/G/B Bayer layouts are supported')
-        sizes = raw.sizes
-        visible = (sizes.width, sizes.height)
-        left, top, width, height = _annotated_crop(path, sizes, visible,
-                                                    annotated_size)
-        # Start on a CFA tile and cover the area with whole tiles.
-        x0, y0 = left - left % 2, top - top % 2
-        x1 = min(left + width + (left + width - x0) % 2, visible[0])
-        y1 = min(top + height + (top + height - y0) % 2, visible[1])
-        if x1 - x0 < 2 or y1 - y0 < 2:
-            raise RawDecodeError(path, f'image too small: {visible}')
-        try:
-            mosaic = raw.raw_image_visible[y0:y1, x0:x1]
-        except Exception as e:  # truncated data surfaces here
-            raise RawDecodeError(
-                path, f'LibRaw cannot unpack the image data '
-                f'({type(e).__name__}: {e}); the file may be truncated'
-            ) from None
-        if (mosaic.shape[0] % 2) or (mosaic.shape[1] % 2):
-            mosaic = mosaic[:mosaic.shape[0] // 2 * 2, :mosaic.shape[1] // 2 *
-                            2]
-        mosaic = np.array(mosaic, dtype=np.uint16, copy=True)
-        blacks = np.asarray(raw.black_level_per_channel, dtype=np.float64)
-        whites = raw.camera_white_level_per_channel
-        whites = (np.asarray(whites, dtype=np.float64) if whites is not None
-                  and np.any(whites) else np.full(4, float(raw.white_level)))
-        black = blacks[pat]
-        white = whites[pat]
-        if np.any(white <= black):
-            raise RawDecodeError(
-                path, f'white level {white.tolist()} not above black level '
-                f'{black.tolist()}')
-        try:
-            cam_to_xyz, source = _select_matrix(raw, path)
-        except ValueError as e:
-            raise RawDecodeError(path, f'bad colour matrix: {e}') from None
-        return RawFrame(
-            path=path,
-            mosaic=mosaic,
-            pattern=letters,
-            black_level=black,
-            white_level=white,
-            cam_to_xyz=cam_to_xyz,
-            matrix_source=source,
-            crop=(x0, y0, mosaic.shape[1], mosaic.shape[0]),
-            offset=(left - x0, top - y0),
-            visible_size=visible,
-            flip=int(sizes.flip),
-        )
+    # The mosaic is returned as a view of LibRaw's buffer, not a copy: the
+    # view keeps the RawPy object (and its buffer) alive until the frame
+    # is dropped, so the image is closed here only on an error.
+    try:
+        return _frame_of(raw, path, annotated_size)
+    except BaseException:
+        raw.close()
+        raise
+
+
+def _frame_of(raw, path: str,
+              annotated_size: Optional[Sequence[int]]) -> RawFrame:
+    """The :class:`RawFrame` of an open LibRaw image (:func:`read_raw`)."""
+    import rawpy
+    try:
+        # LibRaw may open a truncated or corrupted file and fail only
+        # when its data is unpacked: unpack now, inside the handler.
+        raw.unpack()
+    except rawpy.LibRawError as e:
+        raise RawDecodeError(
+            path, f'LibRaw cannot unpack the image data '
+            f'({type(e).__name__}: {e}); the file may be truncated or '
+            'corrupted') from None
+    if raw.raw_type != rawpy.RawType.Flat:
+        raise RawDecodeError(
+            path, f'not a Bayer mosaic: LibRaw reports raw_type '
+            f'{raw.raw_type.name} (stacked/linear data, e.g. Foveon, '
+            'film scanners or demosaiced DNGs)')
+    pat = np.asarray(raw.raw_pattern)
+    desc = raw.color_desc.decode()
+    if pat.shape != (2, 2):
+        raise RawDecodeError(
+            path, f'not a 2x2 Bayer mosaic: CFA pattern is '
+            f'{pat.shape[0]}x{pat.shape[1]} (e.g. Fuji X-Trans)')
+    letters = ''.join(desc[i] for i in pat.reshape(-1))
+    if sorted(letters) != ['B', 'G', 'G', 'R']:
+        raise RawDecodeError(
+            path, f'unsupported colour filter array {letters!r} '
+            f'(colours {desc!r}); only R/G/G/B Bayer layouts are supported')
+    sizes = raw.sizes
+    visible = (sizes.width, sizes.height)
+    left, top, width, height = _annotated_crop(path, sizes, visible,
+                                                annotated_size)
+    # Start on a CFA tile and cover the area with whole tiles.
+    x0, y0 = left - left % 2, top - top % 2
+    x1 = min(left + width + (left + width - x0) % 2, visible[0])
+    y1 = min(top + height + (top + height - y0) % 2, visible[1])
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        raise RawDecodeError(path, f'image too small: {visible}')
+    try:
+        mosaic = raw.raw_image_visible[y0:y1, x0:x1]
+    except Exception as e:  # truncated data surfaces here
+        raise RawDecodeError(
+            path, f'LibRaw cannot unpack the image data '
+            f'({type(e).__name__}: {e}); the file may be truncated'
+        ) from None
+    if (mosaic.shape[0] % 2) or (mosaic.shape[1] % 2):
+        mosaic = mosaic[:mosaic.shape[0] // 2 * 2, :mosaic.shape[1] // 2 *
+                        2]
+    blacks = np.asarray(raw.black_level_per_channel, dtype=np.float64)
+    whites = raw.camera_white_level_per_channel
+    whites = (np.asarray(whites, dtype=np.float64) if whites is not None
+              and np.any(whites) else np.full(4, float(raw.white_level)))
+    black = blacks[pat]
+    white = whites[pat]
+    if np.any(white <= black):
+        raise RawDecodeError(
+            path, f'white level {white.tolist()} not above black level '
+            f'{black.tolist()}')
+    try:
+        cam_to_xyz, source = _select_matrix(raw, path)
+    except ValueError as e:
+        raise RawDecodeError(path, f'bad colour matrix: {e}') from None
+    return RawFrame(
+        path=path,
+        mosaic=mosaic,
+        pattern=letters,
+        black_level=black,
+        white_level=white,
+        cam_to_xyz=cam_to_xyz,
+        matrix_source=source,
+        crop=(x0, y0, mosaic.shape[1], mosaic.shape[0]),
+        offset=(left - x0, top - y0),
+        visible_size=visible,
+        flip=int(sizes.flip),
+    )
