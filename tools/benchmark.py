@@ -28,7 +28,7 @@ from dataclasses import replace
 
 from genisp_mmdet.study import Workspace
 from genisp_mmdet.study import benchmark as bench
-from genisp_mmdet.study.markdown import splice
+from genisp_mmdet.study.markdown import markers, splice
 from genisp_mmdet.study.shell import log, write_json
 
 
@@ -101,6 +101,8 @@ def main(argv=None, settings=None) -> dict:
         print(report)
     for doc in args.update_doc:
         splice(doc, 'benchmark', report)
+        if markers('benchmark-missed')[0] in open(doc).read():
+            splice(doc, 'benchmark-missed', bench.missed_goals(result))
         log(f'updated {doc}')
     return result
 

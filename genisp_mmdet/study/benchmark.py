@@ -68,6 +68,7 @@ import json
 import math
 import os
 import os.path as osp
+import textwrap
 import time
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Optional, Tuple
@@ -756,6 +757,96 @@ def goals_table(result: dict) -> str:
                          'reported',
                          '-' if h is None else 'yes' if h else 'no'])
     return markdown.table(['figure', 'value', 'goal', 'holds'], rows)
+
+
+def missed_goals(r: dict) -> str:
+    """Each goal the run misses, with the figures of the same run that
+    say why (the generated block ``benchmark-missed`` of
+    docs/benchmark.md); a goal without an analysis here is listed as
+    missed."""
+    d = r['details']
+    why = {'isp_time_share_over_mac_share': _why_time_share,
+           'isp_eval_overhead': _why_eval_overhead,
+           'loader_speedup_cold': _why_loader}
+    bullets = []
+    for name, (op, goal, unit, _) in GOALS.items():
+        holds = r['goals'][name]['holds']
+        figure = r[name]
+        cases = (figure.items() if isinstance(figure, dict) else
+                 [(None, figure)])
+        for size, value in cases:
+            if (holds[size] if size else holds) is not False:
+                continue
+            head = (f'`{name}`' + (f' at {size}' if size else '') +
+                    f' ({_with_unit(value, unit)}, goal '
+                    f'{_with_unit(goal, unit)}):')
+            text = why[name](d, size) if name in why else 'missed.'
+            bullets.append(textwrap.fill(f'{head} {text}', 76,
+                                         initial_indent='* ',
+                                         subsequent_indent='  ',
+                                         break_on_hyphens=False))
+    close = [f'`{name}`' + (f' at {size}' if size else '') +
+             f' ({_with_unit(value, unit)}, goal {_with_unit(goal, unit)})'
+             for name, (op, goal, unit, _) in GOALS.items()
+             for size, value in (r[name].items() if isinstance(r[name], dict)
+                                 else [(None, r[name])])
+             if op and (r['goals'][name]['holds'][size] if size else
+                        r['goals'][name]['holds'])
+             and abs(value - goal) < 0.1 * goal]
+    out = bullets or ['Every goal holds in this run.']
+    if close:
+        out += ['', textwrap.fill('Held by less than 10% of the goal: ' +
+                                  ', '.join(close) + '.', 76)]
+    return '\n'.join(out)
+
+
+def _why_time_share(d: dict, size: str) -> str:
+    det = d['detector'][size]
+    gmac = det['forward_gmac']
+    conv = det['genisp_breakdown']['share']['convolution']
+    conv_of_step = conv * det['fraction_of_step']
+    return (
+        f"GenISP is {det['arithmetic_fraction_forward']:.2g} of the step's "
+        f"forward arithmetic ({gmac['genisp']:.4g} of "
+        f"{gmac['genisp'] + gmac['detector']:.4g} GMAC) and "
+        f"{det['fraction_of_step']:.2g} of its time. Its convolutions are "
+        f'{conv:.0%} of its time, and they alone are {conv_of_step:.2g} of '
+        f"the step, {conv_of_step / det['arithmetic_fraction_forward']:.2g} "
+        "times GenISP's arithmetic share: full-resolution convolutions with "
+        '3 and 16 input channels have a low arithmetic intensity, and oneDNN '
+        'runs them several times slower per multiply-accumulate than the '
+        "detector's 64-2048-channel convolutions. No fusion around them can "
+        'bring the ratio under that; a faster convolution for few channels '
+        '(a GPU, or a kernel written for it) would.')
+
+
+def _why_eval_overhead(d: dict, size: Optional[str]) -> str:
+    det = d['detector']['320x240']
+    gmac = det['forward_gmac']
+    floor = (gmac['genisp'] + gmac['detector']) / gmac['detector']
+    return (
+        f"at 320x240 GenISP's forward arithmetic is {gmac['genisp']:.4g} "
+        f"GMAC per batch of {det['batch']} against the slim detector's "
+        f"{gmac['detector']:.4g}: the ISP alone is "
+        f"{gmac['genisp'] / gmac['detector']:.2g} times the detector. At "
+        'equal speed per multiply-accumulate a GenISP row would take '
+        f"{floor:.2g} times the detector's compute of a fixed-ISP row (the "
+        'fixed-ISP row also waits for `rawpy` and COCO evaluation, which '
+        'lowers the measured ratio). The goal cannot be met without '
+        "changing the method's definition (the encoders' thumbnail size, "
+        "or the shallow ConvNet's width), which the issue rules out; the "
+        'study would have to show the AP of a smaller thumbnail first.')
+
+
+def _why_loader(d: dict, size: Optional[str]) -> str:
+    lo = d['loader']
+    sec = lo['seconds_per_image']
+    return (
+        f"LibRaw's open + unpack is {lo['libraw_share_of_cold']:.0%} of a "
+        f"cold load here, and a cold load is {lo['cold_over_floor']:.3g} "
+        'times the floor (reading the file and copying the result once). '
+        "If everything but LibRaw's unpacking took no time, the ratio would "
+        f"be {sec['rawpy_postprocess'] / sec['libraw_unpack']:.3g}x.")
 
 
 def _ms(seconds: float) -> str:
