@@ -70,6 +70,17 @@ def test_a_difference_is_established_only_beyond_twice_the_spread():
         '+10.0 (one seed: not established)')
 
 
+def test_an_exploratory_variant_is_compared_with_the_default():
+    rows = [_row(m, 'RetinaNet', plans.CAMERA_D, ap, CAMERA_A, split, 0)
+            for m, split, ap in (('genisp', 'test', 0.25),
+                                 ('genisp_cc_unbounded', 'test', 0.27),
+                                 ('genisp', 'test-photonsA', 0.24))]
+    text = '\n'.join(report.goals(rows))
+    assert (f'genisp_cc_unbounded minus genisp on {plans.CAMERA_D} test: '
+            '+2.0 (one seed: not established)') in text
+    assert 'test-photonsA: ' not in text  # no variant row there
+
+
 def test_light_sweeps_are_reported_as_ratios():
     rows = [_row('genisp', 'RetinaNet', CAMERA_A, ap, CAMERA_A,
                  f'test-{axis}{level:g}', 0)
