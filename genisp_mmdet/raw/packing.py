@@ -16,6 +16,7 @@ half the annotated area in both directions (``PACK_SCALE``).
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Optional, Tuple
 
 import cv2
@@ -185,7 +186,8 @@ def _quarter_turns(flip: int) -> int:
 
 def mosaic_to_linear(mosaic: np.ndarray, pattern: str, black: np.ndarray,
                      white: np.ndarray, matrix: Optional[np.ndarray],
-                     flip: int = 0) -> np.ndarray:
+                     flip: int = 0, threads: Optional[int] = None
+                     ) -> np.ndarray:
     """``rotate_to_display(planes_to_linear(pack_planes(mosaic, pattern),
     black, white, matrix), flip)``, bit for bit, without the packed uint16
     planes, their float32 copy or a sensor-oriented result in memory: a
@@ -194,7 +196,9 @@ def mosaic_to_linear(mosaic: np.ndarray, pattern: str, black: np.ndarray,
     place in the output.
 
     Bit for bit: both apply the map by :func:`_affine_planes`, on
-    contiguous float32 planes (the tests check it).
+    contiguous float32 planes (the tests check it). Blocks are independent:
+    ``threads`` threads each take a contiguous range of them (OpenCV and
+    numpy release the GIL), with the same result for any thread count.
 
     Args:
         mosaic: ``(H, W)`` uint16 Bayer mosaic, H and W even.
@@ -202,6 +206,9 @@ def mosaic_to_linear(mosaic: np.ndarray, pattern: str, black: np.ndarray,
         black, white: ``(4,)`` levels of R, G1, G2, B.
         matrix: ``(3, 3)`` camera RGB -> output, or None for camera RGB.
         flip: LibRaw's orientation code (0, 3, 5 or 6).
+        threads: None: OpenCV's thread count (``cv2.getNumThreads()``, 1
+            where mmengine's ``opencv_num_threads=0`` set it for data
+            loading), at most one per block.
 
     Returns:
         ``(H / 2, W / 2, 3)`` float32 (sides swapped for flips 5 and 6),
@@ -220,29 +227,43 @@ def mosaic_to_linear(mosaic: np.ndarray, pattern: str, black: np.ndarray,
                for c in (pos, i)]
     out = np.empty((w, h, 3) if k in (1, 3) else (h, w, 3), np.float32)
     n = min(BLOCK_ROWS, h)
-    planes16 = np.empty((4, n, w), np.uint16)
-    planes = np.empty((4, n, w), np.float32)
-    mapped = np.empty((3, n, w), np.float32)
-    term = np.empty((n, w), np.float32)
-    block = np.empty((n, w, 3), np.float32) if k else None
-    for i0 in range(0, h, n):
-        i1 = min(i0 + n, h)
-        r = i1 - i0
-        dst16 = [planes16[c, :r] for c in range(4)]
-        _written(cv2.mixChannels([rows_of[0][i0:i1], rows_of[1][i0:i1]],
-                                 dst16, from_to)[0], dst16[0])
-        np.copyto(planes[:, :r], planes16[:, :r], casting='unsafe')
-        _affine_planes(planes[:, :r], m, mapped[:, :r], term[:r])
-        channels = [mapped[j, :r] for j in range(3)]
-        if not k:
-            dst = out[i0:i1]
-            _written(cv2.merge(channels, dst=dst), dst)
-            continue
-        rows = block[:r]
-        _written(cv2.merge(channels, dst=rows), rows)
-        dst = (out[:, i0:i1] if k == 1 else out[:, h - i1:h - i0]
-               if k == 3 else out[h - i1:h - i0])
-        _written(cv2.rotate(rows, _CV2_ROTATE[k], dst=dst), dst)
+    starts = list(range(0, h, n))
+
+    def blocks(first: int, stop: int) -> None:
+        planes16 = np.empty((4, n, w), np.uint16)
+        planes = np.empty((4, n, w), np.float32)
+        mapped = np.empty((3, n, w), np.float32)
+        term = np.empty((n, w), np.float32)
+        block = np.empty((n, w, 3), np.float32) if k else None
+        for i0 in starts[first:stop]:
+            i1 = min(i0 + n, h)
+            r = i1 - i0
+            dst16 = [planes16[c, :r] for c in range(4)]
+            _written(cv2.mixChannels([rows_of[0][i0:i1], rows_of[1][i0:i1]],
+                                     dst16, from_to)[0], dst16[0])
+            np.copyto(planes[:, :r], planes16[:, :r], casting='unsafe')
+            _affine_planes(planes[:, :r], m, mapped[:, :r], term[:r])
+            channels = [mapped[j, :r] for j in range(3)]
+            if not k:
+                dst = out[i0:i1]
+                _written(cv2.merge(channels, dst=dst), dst)
+                continue
+            rows = block[:r]
+            _written(cv2.merge(channels, dst=rows), rows)
+            dst = (out[:, i0:i1] if k == 1 else out[:, h - i1:h - i0]
+                   if k == 3 else out[h - i1:h - i0])
+            _written(cv2.rotate(rows, _CV2_ROTATE[k], dst=dst), dst)
+
+    t = max(1, min(len(starts), cv2.getNumThreads() if threads is None
+                   else int(threads)))
+    if t == 1:
+        blocks(0, len(starts))
+        return out
+    bounds = [len(starts) * i // t for i in range(t + 1)]
+    with ThreadPoolExecutor(t) as pool:
+        for f in [pool.submit(blocks, a, b)
+                  for a, b in zip(bounds, bounds[1:])]:
+            f.result()
     return out
 
 

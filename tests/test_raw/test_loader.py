@@ -42,9 +42,10 @@ def test_planes_to_linear_equals_reference(shape, with_matrix):
 @pytest.mark.parametrize('with_matrix', [True, False])
 def test_mosaic_to_linear_is_the_three_steps_bit_for_bit(
         pattern, flip, shape, with_matrix):
-    """The one-pass form equals packing, cv2.transform and rotation bit for
-    bit (so cache entries written by the three-step form stay valid), for
-    sizes below, at and across block boundaries."""
+    """The one-pass form equals packing, the affine map and rotation bit
+    for bit (so cache entries written by the three-step form stay valid),
+    for sizes below, at and across block boundaries, with any number of
+    threads."""
     rng = np.random.default_rng(1)
     mosaic = rng.integers(0, 16383, shape).astype(np.uint16)
     black = np.array([800, 801, 799, 800.5])
@@ -57,6 +58,18 @@ def test_mosaic_to_linear_is_the_three_steps_bit_for_bit(
     assert out.dtype == np.float32 and out.flags.c_contiguous
     assert out.shape == ref.shape
     np.testing.assert_array_equal(out.view(np.uint32), ref.view(np.uint32))
+    # threads split the blocks, not the arithmetic; a cropped (strided)
+    # mosaic is read in place
+    for threads in (1, 2, 5):
+        np.testing.assert_array_equal(
+            mosaic_to_linear(mosaic, pattern, black, white, matrix, flip,
+                             threads=threads).view(np.uint32),
+            ref.view(np.uint32))
+    wide = np.zeros((shape[0], shape[1] + 6), np.uint16)
+    wide[:, 2:-4] = mosaic
+    np.testing.assert_array_equal(
+        mosaic_to_linear(wide[:, 2:-4], pattern, black, white, matrix, flip,
+                         threads=2).view(np.uint32), ref.view(np.uint32))
 
 
 @pytest.mark.parametrize('flip,k', [(3, 2), (5, 1), (6, 3)])
