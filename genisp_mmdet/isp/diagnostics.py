@@ -8,6 +8,11 @@ Summaries (:func:`summarize`):
   (where tanh's slope is below 0.07: little gradient reaches the encoder);
 * ``gain_log_std``: spread of the log-gains over images (0 = a constant);
 * ``matrix_entry_std_max``: the largest spread of a colour-matrix entry;
+* ``matrix_unit_entry_std_max``: the same with each matrix's scale removed
+  (``M sqrt(3) / ||M||_F``, the identity's scale): what an instance norm
+  after the matrix sees of it, in any parametrisation;
+* ``matrix_scale_log_std``: spread of ``log ||M||_F`` over images (the part
+  an instance norm undoes where nothing comes between);
 * ``illuminant_correlation``: correlation, over images, of the predicted
   blue-red balance ``log(g_Z / g_X)`` with the one that would map the
   scene's white to D65's (von Kries in XYZ), where the white is known;
@@ -110,6 +115,11 @@ def summarize(records: Sequence[dict]) -> dict:
         m = np.array([r['matrix'] for r in records])
         out['matrix_mean'] = m.mean(0).round(4).tolist()
         out['matrix_entry_std_max'] = float(m.std(0).max())
+        norm = np.linalg.norm(m.reshape(len(m), -1), axis=1)
+        unit = m * (math.sqrt(3) / np.clip(norm, 1e-12, None))[:, None, None]
+        out['matrix_unit_entry_std_max'] = float(unit.std(0).max())
+        out['matrix_scale_log_std'] = float(
+            np.log(np.clip(norm, 1e-12, None)).std())
     if known and records[0].get('pixel_map') is not None:
         maps = np.array([r['pixel_map'] for r in records])
         per_image = _log_chroma(np.einsum('nij,nj->ni', maps, whites))

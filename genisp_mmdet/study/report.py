@@ -349,10 +349,13 @@ def global_stages_table(probes: Sequence[dict]) -> str:
                      num(sm.get('saturated'), '.0%'),
                      vec(sm.get('gain_mean')), vec(sm.get('gain_log_std')),
                      num(sm.get('matrix_entry_std_max'), '.3f'),
+                     num(sm.get('matrix_unit_entry_std_max'), '.4f'),
+                     num(sm.get('matrix_scale_log_std'), '.3f'),
                      num(sm.get('illuminant_correlation')),
                      num(sm.get('white_residual')),
                      vec(sm.get('gain_response_5x_darker'))])
     return markdown.table(
         ['variant', 'saturated', 'mean gains', 'log-gain spread',
-         'largest CC entry spread', 'corr. with the light',
+         'largest CC entry spread', 'the same, scale removed',
+         'CC log-scale spread', 'corr. with the light',
          'white residual', 'gains at 5x darker / as is'], rows)

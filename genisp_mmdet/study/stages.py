@@ -241,7 +241,12 @@ def load_probes(ws: Workspace, plan: Plan) -> List[dict]:
         if osp.exists(path):
             with open(path) as f:
                 data = json.load(f)
-            data.pop('records', None)  # absent where restored
+            # summaries by today's definitions where the records are kept
+            # (restored probes carry their summary only)
+            records = data.pop('records', None)
+            if records:
+                from ..isp.diagnostics import summarize
+                data['summary'] = summarize(records)
             out.append(data)
     return out
 

@@ -51,6 +51,21 @@ def test_a_perfect_white_balance_reads_as_perfect():
     assert s['gain_response_5x_darker'] == [1.0, 1.0, 1.0]
 
 
+def test_a_matrix_that_varies_only_in_scale_has_no_unit_spread():
+    """The paper's direct form can drift to matrices of any scale, which
+    the instance norm after it undoes: a spread in scale alone shows in
+    the scale spread, not in the scale-removed entry spread."""
+    base = np.array([[1.2, -0.1, 0.0], [0.1, 0.9, 0.05], [0.0, 0.2, 1.1]])
+    scales = np.array([150.0, 400.0, 1450.0])
+    s = summarize([dict(matrix=(base * k).tolist()) for k in scales])
+    assert s['matrix_entry_std_max'] > 100
+    assert s['matrix_unit_entry_std_max'] == pytest.approx(0.0, abs=1e-12)
+    assert s['matrix_scale_log_std'] == pytest.approx(np.log(scales).std())
+    colour = summarize([dict(matrix=base.tolist()),
+                        dict(matrix=(base + np.diag([0.3, 0, -0.3])).tolist())])
+    assert colour['matrix_unit_entry_std_max'] > 0.1
+
+
 def test_saturation_is_reported():
     torch.manual_seed(0)
     bounded = dict(enhance=False, resize=32,
