@@ -767,7 +767,8 @@ def missed_goals(r: dict) -> str:
     d = r['details']
     why = {'isp_time_share_over_mac_share': _why_time_share,
            'isp_eval_overhead': _why_eval_overhead,
-           'loader_speedup_cold': _why_loader}
+           'loader_speedup_cold': _why_loader,
+           'demo_peak_rss_gb': _why_demo_rss}
     bullets = []
     for name, (op, goal, unit, _) in GOALS.items():
         holds = r['goals'][name]['holds']
@@ -847,6 +848,18 @@ def _why_loader(d: dict, size: Optional[str]) -> str:
         'times the floor (reading the file and copying the result once). '
         "If everything but LibRaw's unpacking took no time, the ratio would "
         f"be {sec['rawpy_postprocess'] / sec['libraw_unpack']:.3g}x.")
+
+
+def _why_demo_rss(d: dict, size: Optional[str]) -> str:
+    mem = d['demo']['memory']
+    stage = max(mem['peak_rss_gb'], key=mem['peak_rss_gb'].get)
+    return (
+        f"the peak is `{stage}`'s process tree, "
+        f"{mem['peak_processes'][stage]} processes (the trainer and the "
+        'processes it starts), whose RSS sum counts the pages they share '
+        '(the torch libraries) once per process; '
+        f"its PSS, which counts them once, is {mem['peak_pss_gb'][stage]:.3g}"
+        ' GB.')
 
 
 def _ms(seconds: float) -> str:
