@@ -101,7 +101,9 @@ def main(argv=None, settings=None) -> dict:
         print(report)
     for doc in args.update_doc:
         splice(doc, 'benchmark', report)
-        if markers('benchmark-missed')[0] in open(doc).read():
+        with open(doc) as f:
+            has_missed = markers('benchmark-missed')[0] in f.read()
+        if has_missed:
             splice(doc, 'benchmark-missed', bench.missed_goals(result))
         log(f'updated {doc}')
     return result
