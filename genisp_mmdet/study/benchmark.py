@@ -741,21 +741,28 @@ def _with_unit(value: float, unit: str) -> str:
     return f'{value:.3g}' + {'x': 'x', '': ''}.get(unit, f' {unit}')
 
 
+def _cases(result: dict):
+    """``(name, size, value, holds)`` of every figure with a goal (a figure
+    measured at several sizes once per size, ``size`` None otherwise)."""
+    for name in GOALS:
+        figure, holds = result[name], result['goals'][name]['holds']
+        if isinstance(figure, dict):
+            for size, value in figure.items():
+                yield name, size, value, holds[size]
+        else:
+            yield name, None, figure, holds
+
+
 def goals_table(result: dict) -> str:
     """The figures, their goals and verdicts as a Markdown table (a figure
     measured at several sizes has a row per size)."""
     rows = []
-    for name, (op, goal, unit, _) in GOALS.items():
-        figure, holds = result[name], result['goals'][name]['holds']
-        cases = (figure.items() if isinstance(figure, dict) else
-                 [(None, figure)])
-        for size, value in cases:
-            h = holds[size] if size else holds
-            rows.append([f'`{name}`' + (f' ({size})' if size else ''),
-                         _with_unit(value, unit),
-                         f'{op} {_with_unit(goal, unit)}' if op else
-                         'reported',
-                         '-' if h is None else 'yes' if h else 'no'])
+    for name, size, value, h in _cases(result):
+        op, goal, unit, _ = GOALS[name]
+        rows.append([f'`{name}`' + (f' ({size})' if size else ''),
+                     _with_unit(value, unit),
+                     f'{op} {_with_unit(goal, unit)}' if op else 'reported',
+                     '-' if h is None else 'yes' if h else 'no'])
     return markdown.table(['figure', 'value', 'goal', 'holds'], rows)
 
 
@@ -769,31 +776,20 @@ def missed_goals(r: dict) -> str:
            'isp_eval_overhead': _why_eval_overhead,
            'loader_speedup_cold': _why_loader,
            'demo_peak_rss_gb': _why_demo_rss}
-    bullets = []
-    for name, (op, goal, unit, _) in GOALS.items():
-        holds = r['goals'][name]['holds']
-        figure = r[name]
-        cases = (figure.items() if isinstance(figure, dict) else
-                 [(None, figure)])
-        for size, value in cases:
-            if (holds[size] if size else holds) is not False:
-                continue
-            head = (f'`{name}`' + (f' at {size}' if size else '') +
-                    f' ({_with_unit(value, unit)}, goal '
-                    f'{_with_unit(goal, unit)}):')
+    bullets, close = [], []
+    for name, size, value, holds in _cases(r):
+        op, goal, unit, _ = GOALS[name]
+        figure = (f'`{name}`' + (f' at {size}' if size else '') +
+                  f' ({_with_unit(value, unit)}, goal '
+                  f'{_with_unit(goal, unit)})')
+        if holds is False:
             text = why[name](d, size) if name in why else 'missed.'
-            bullets.append(textwrap.fill(f'{head} {text}', 76,
+            bullets.append(textwrap.fill(f'{figure}: {text}', 76,
                                          initial_indent='* ',
                                          subsequent_indent='  ',
                                          break_on_hyphens=False))
-    close = [f'`{name}`' + (f' at {size}' if size else '') +
-             f' ({_with_unit(value, unit)}, goal {_with_unit(goal, unit)})'
-             for name, (op, goal, unit, _) in GOALS.items()
-             for size, value in (r[name].items() if isinstance(r[name], dict)
-                                 else [(None, r[name])])
-             if op and (r['goals'][name]['holds'][size] if size else
-                        r['goals'][name]['holds'])
-             and abs(value - goal) < 0.1 * goal]
+        elif op and holds and abs(value - goal) < 0.1 * goal:
+            close.append(figure)
     out = bullets or ['Every goal holds in this run.']
     if close:
         out += ['', textwrap.fill('Held by less than 10% of the goal: ' +

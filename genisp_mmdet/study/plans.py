@@ -256,6 +256,12 @@ AMBIENTS = (0.03, 0.1, 0.2, 0.35, 0.5, 1.0)
 MAIN = ('genisp', 'genisp_paper')
 
 
+def variant_sets() -> List[EvalSet]:
+    """Where the exploratory variants are compared with the default: camera
+    A, the colour-distant camera D, and D at A's photons."""
+    return [EvalSet(CAMERA_A), EvalSet(CAMERA_D), equal_photons_set(CAMERA_D)]
+
+
 def reproduce_plan(seeds: Sequence[int] = (0, )) -> Plan:
     """``make reproduce`` (seed 0) and ``make reproduce-seeds`` (seeds 0,
     1, 2, the same data and work directory): four cameras, three
@@ -284,8 +290,7 @@ def reproduce_plan(seeds: Sequence[int] = (0, )) -> Plan:
     for t in (EvalSet(CAMERA_A), ambient_set(CAMERA_A, 0.1),
               ambient_set(CAMERA_A, 0.5)):
         rows += rows_for(IMPROVEMENTS, 'retinanet', t, seeds)
-    for t in (EvalSet(CAMERA_A), EvalSet(CAMERA_D),
-              equal_photons_set(CAMERA_D)):
+    for t in variant_sets():
         rows += rows_for(VARIANTS, 'retinanet', t, seeds)
     for det in ('fcos', 'faster-rcnn'):
         rows += rows_for(FIXED + MAIN, det, EvalSet(CAMERA_A), seeds)

@@ -11,7 +11,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from ..utils.provenance import commit_id, cpu_model
 from . import figures, markdown
 from .plans import (CAMERA_A, CAMERA_D, FIXED, MAIN, UNSEEN_CAMERAS, VARIANTS,
-                    WELL_LIT, Plan)
+                    WELL_LIT, Plan, variant_sets)
 from .shell import Workspace, log, now, write_json
 from .stages import load_rows, val_curve
 
@@ -182,12 +182,11 @@ def goals(rows: Sequence[dict], epochs: int = 4) -> List[str]:
                 q.values('genisp', camera=cam),
                 q.values('genisp_paper', camera=cam)))
     for m in VARIANTS:  # exploratory variants of the default
-        for cam, split in ((CAMERA_A, 'test'), (CAMERA_D, 'test'),
-                           (CAMERA_D, 'test-photonsA')):
-            a = q.values(m, camera=cam, split=split)
-            b = q.values('genisp', camera=cam, split=split)
+        for t in variant_sets():
+            a = q.values(m, camera=t.camera, split=t.split)
+            b = q.values('genisp', camera=t.camera, split=t.split)
             if a and b:
-                out.append(f'{m} minus genisp on {cam} {split}: '
+                out.append(f'{m} minus genisp on {t.camera} {t.split}: '
                            f'{difference(a, b)}')
     for det in ('FCOS', 'Faster R-CNN'):
         f = q.best_fixed(det)
