@@ -106,6 +106,13 @@ def test_variants_change_only_what_they_name():
     assert unbounded.optim_wrapper == main.optim_wrapper
     assert MODELS.build(unbounded.model.data_preprocessor.isp
                         ).conv_cc.max_log_norm is None
+    unit = _cfg('configs/genisp/variants/genisp-cc-unit_retinanet_'
+                'r18-slim_fpn_12e_synthetic-raw.py')
+    assert unit.model.data_preprocessor.isp == dict(
+        isp, cc_cfg=dict(isp.cc_cfg, parametrization='unit'))
+    assert unit.optim_wrapper == main.optim_wrapper
+    assert MODELS.build(unit.model.data_preprocessor.isp
+                        ).conv_cc.parametrization == 'unit'
     paper = _cfg('configs/genisp/genisp-paper_retinanet_r18-slim_fpn_12e_'
                  'synthetic-raw.py')
     assert paper.model.data_preprocessor.isp == dict(

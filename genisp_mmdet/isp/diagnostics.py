@@ -13,6 +13,11 @@ Summaries (:func:`summarize`):
   after the matrix sees of it, in any parametrisation;
 * ``matrix_scale_log_std``: spread of ``log ||M||_F`` over images (the part
   an instance norm undoes where nothing comes between);
+* ``matrix_mean_sv_ratio``: the largest singular value of the mean matrix
+  over the second (1 for a rotation, large for a projection onto one
+  colour direction: output channels that all carry the same mix of the
+  inputs, a grey image; ``det M = 1`` forms reach that only at an
+  infinite log-norm);
 * ``illuminant_correlation``: correlation, over images, of the predicted
   blue-red balance ``log(g_Z / g_X)`` with the one that would map the
   scene's white to D65's (von Kries in XYZ), where the white is known;
@@ -120,6 +125,7 @@ def summarize(records: Sequence[dict]) -> dict:
         out['matrix_unit_entry_std_max'] = float(unit.std(0).max())
         out['matrix_scale_log_std'] = float(
             np.log(np.clip(norm, 1e-12, None)).std())
+    complete(out)
     if known and records[0].get('pixel_map') is not None:
         maps = np.array([r['pixel_map'] for r in records])
         per_image = _log_chroma(np.einsum('nij,nj->ni', maps, whites))
@@ -129,6 +135,19 @@ def summarize(records: Sequence[dict]) -> dict:
         base = constant.std(0).sum()
         out['white_residual'] = float(spread / base) if base > 0 else None
     return out
+
+
+def complete(summary: dict) -> dict:
+    """Add the summaries computed from others (``matrix_mean_sv_ratio``
+    from ``matrix_mean``) where they are missing, in place: stored
+    summaries without their records follow today's definitions. Returns
+    ``summary``."""
+    mean = summary.get('matrix_mean')
+    if mean is not None and 'matrix_mean_sv_ratio' not in summary:
+        sv = np.linalg.svd(np.array(mean, dtype=float), compute_uv=False)
+        summary['matrix_mean_sv_ratio'] = (float(sv[0] / sv[1]) if sv[1] > 0
+                                           else math.inf)
+    return summary
 
 
 def fmt(summary: dict) -> str:

@@ -165,19 +165,27 @@ class ConvCC(nn.Module):
       A) > 0``), ``cond(M) <= exp(2 max_log_norm)``.
     * ``'log'``: as ``'bounded'`` with the trace removed first, so ``det M
       = 1``: colour mixing without a global scale to drift along.
+    * ``'unit'``: the paper's ``I + A`` with its Frobenius norm set to the
+      identity's, ``M = sqrt(3) (I + A) / ||I + A||_F``: no bound to
+      saturate on, no scale to drift along (the loss cannot see
+      ``||I + A||``, so no gradient pushes it), and every matrix up to
+      scale is reachable at a finite output, singular ones included (a
+      projection onto one colour direction, which ``expm`` reaches only
+      at an infinite ``||A||``). ``max_log_norm`` is not used.
 
     Args:
         max_log_norm: bound on the Frobenius norm of ``log M``; None: no
             bound and no squashing (``M = expm(A)`` as predicted, still
             invertible; nothing to saturate, nothing to stop the optimiser
             from making it ill-conditioned).
-        parametrization: ``'bounded'``, ``'direct'`` or ``'log'``.
+        parametrization: ``'bounded'``, ``'direct'``, ``'log'`` or
+            ``'unit'``.
     """
 
     def __init__(self, max_log_norm: Optional[float] = 2.0,
                  parametrization: str = 'log'):
         super().__init__()
-        _check_parametrization(parametrization)
+        _check_parametrization(parametrization, CC_PARAMETRIZATIONS)
         self.encoder = ImageToParameter(9)
         self.max_log_norm = max_log_norm
         self.parametrization = parametrization
@@ -194,7 +202,8 @@ class ConvCC(nn.Module):
     def squash_inputs(self, out: Tensor) -> List[Tuple[Tensor, float]]:
         """The argument of the tanh of the parametrisation (the norm of
         ``log M`` before squashing), with its bound."""
-        if self.parametrization == 'direct' or self.max_log_norm is None:
+        if (self.parametrization in ('direct', 'unit')
+                or self.max_log_norm is None):
             return []
         norm = self._log_matrix(out).flatten(1).norm(dim=1)
         return [(norm, self.max_log_norm)]
@@ -202,8 +211,12 @@ class ConvCC(nn.Module):
     def matrices_from(self, out: Tensor) -> Tensor:
         """Encoder outputs ``(N, 9)`` -> ``(N, 3, 3)`` matrices."""
         a = self._log_matrix(out)
-        if self.parametrization == 'direct':
-            return torch.eye(3, device=a.device, dtype=a.dtype) + a
+        if self.parametrization in ('direct', 'unit'):
+            m = torch.eye(3, device=a.device, dtype=a.dtype) + a
+            if self.parametrization == 'direct':
+                return m
+            norm = m.flatten(1).norm(dim=1).clamp_min(1e-12)
+            return m * (math.sqrt(3) / norm)[:, None, None]
         if self.max_log_norm is None:
             return torch.linalg.matrix_exp(a)
         norm = a.flatten(1).norm(dim=1).clamp_min(1e-12)[:, None, None]
@@ -280,12 +293,14 @@ def pointwise_conv(x: Tensor, conv: nn.Conv2d) -> Tensor:
     return out.view(n, out_c, h, w)
 
 
-PARAMETRIZATIONS = ('bounded', 'direct', 'log')
+PARAMETRIZATIONS = ('bounded', 'direct', 'log')  # ConvWB's
+CC_PARAMETRIZATIONS = PARAMETRIZATIONS + ('unit', )
 
 
-def _check_parametrization(p: str) -> None:
-    if p not in PARAMETRIZATIONS:
-        raise ValueError(f'parametrization must be one of {PARAMETRIZATIONS}'
+def _check_parametrization(p: str,
+                           allowed: Sequence[str] = PARAMETRIZATIONS) -> None:
+    if p not in allowed:
+        raise ValueError(f'parametrization must be one of {tuple(allowed)}'
                          f', got {p!r}')
 
 

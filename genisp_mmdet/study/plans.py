@@ -40,6 +40,7 @@ METHOD_CONFIGS = {
                                             det='{det}'),
     'genisp_cc_unbounded': _VARIANT.format(name='genisp-cc-unbounded',
                                            det='{det}'),
+    'genisp_cc_unit': _VARIANT.format(name='genisp-cc-unit', det='{det}'),
     'raw_naive': _BASELINE.format(name='raw-naive', det='{det}', kind='raw'),
     'rawpy_isp': _BASELINE.format(name='rawpy-isp', det='{det}', kind='raw'),
     'classic_isp': _BASELINE.format(name='classic-isp', det='{det}',
@@ -51,14 +52,16 @@ METHOD_CONFIGS = {
 # stages, and of its improvements over the paper (genisp_paper ->
 # genisp_no_normalize: log parametrisations and the encoders' learning
 # rate; -> genisp_no_tone: median exposure normalisation; -> genisp: the
-# log tone curve), and exploratory variants of the default.
+# log tone curve), and exploratory variants of the default (ConvCC
+# without its bound; ConvCC in the paper's direct form at the identity's
+# scale).
 TRAINED = ('genisp', 'genisp_paper', 'genisp_no_wb', 'genisp_no_cc',
            'genisp_no_enhance', 'genisp_no_cst', 'genisp_no_tone',
-           'genisp_no_normalize', 'genisp_cc_unbounded')
+           'genisp_no_normalize', 'genisp_cc_unbounded', 'genisp_cc_unit')
 ABLATIONS = ('genisp_no_wb', 'genisp_no_cc', 'genisp_no_enhance',
              'genisp_no_cst')
 IMPROVEMENTS = ('genisp_no_normalize', 'genisp_no_tone')
-VARIANTS = ('genisp_cc_unbounded', )
+VARIANTS = ('genisp_cc_unbounded', 'genisp_cc_unit')
 FIXED = ('raw_naive', 'rawpy_isp', 'classic_isp')
 WELL_LIT = 'well_lit_srgb'
 

@@ -66,11 +66,24 @@ class Lookup:
     def __init__(self, rows: Sequence[dict]):
         self.groups = group(rows)
 
-    def values(self, method: str, det: str = 'RetinaNet',
-               camera: str = CAMERA_A, split: str = 'test') -> List[float]:
-        cam = 'srgb' if method == WELL_LIT else camera
-        return [r['AP'] for r in self.groups.get((method, det, cam, split),
+    @staticmethod
+    def _key(method: str, det: str = 'RetinaNet', camera: str = CAMERA_A,
+             split: str = 'test') -> Key:
+        return method, det, 'srgb' if method == WELL_LIT else camera, split
+
+    def values(self, *args, **kwargs) -> List[float]:
+        """The APs of a method (``det``, ``camera``, ``split`` as
+        :class:`Key`; the well-lit rows on their sRGB scenes), one per
+        seed."""
+        return [r['AP'] for r in self.groups.get(self._key(*args, **kwargs),
                                                  [])]
+
+    def by_seed(self, *args, **kwargs) -> Dict[Optional[int], float]:
+        """AP by training seed (None for a fixed ISP); arguments as
+        :meth:`values`."""
+        method, det, cam, split = self._key(*args, **kwargs)
+        return {r.get('seed'): r['AP']
+                for r in self.groups.get((method, det, cam, split), [])}
 
     def ap(self, *args, **kwargs) -> Optional[float]:
         v = self.values(*args, **kwargs)
@@ -144,7 +157,15 @@ def goals(rows: Sequence[dict], epochs: int = 4) -> List[str]:
             a = q.values(m, split=f'test-{axis}{lo:g}')
             b = q.values(m, split=f'test-{axis}{hi:g}')
             if a and b and mean_std(b)[0] > 0:
-                parts.append(f'{m} {mean_std(a)[0] / mean_std(b)[0]:.0%}')
+                lo_seeds = q.by_seed(m, split=f'test-{axis}{lo:g}')
+                hi_seeds = q.by_seed(m, split=f'test-{axis}{hi:g}')
+                both = [s for s in lo_seeds if s in hi_seeds
+                        and hi_seeds[s] > 0]
+                per_seed = (' (per seed: ' + ', '.join(
+                    f'{lo_seeds[s] / hi_seeds[s]:.0%}' for s in both) + ')'
+                    if len(both) > 1 else '')
+                parts.append(f'{m} {mean_std(a)[0] / mean_std(b)[0]:.0%}'
+                             f'{per_seed}')
         if parts:
             out.append(f'{axis} {lo:g} against {axis} {hi:g} (AP ratio; '
                        f'goal for genisp: at least {goal:.0%}): ' +
@@ -350,11 +371,12 @@ def global_stages_table(probes: Sequence[dict]) -> str:
                      num(sm.get('matrix_entry_std_max'), '.3f'),
                      num(sm.get('matrix_unit_entry_std_max'), '.4f'),
                      num(sm.get('matrix_scale_log_std'), '.3f'),
+                     num(sm.get('matrix_mean_sv_ratio'), '.1f'),
                      num(sm.get('illuminant_correlation')),
                      num(sm.get('white_residual')),
                      vec(sm.get('gain_response_5x_darker'))])
     return markdown.table(
         ['variant', 'saturated', 'mean gains', 'log-gain spread',
          'largest CC entry spread', 'the same, scale removed',
-         'CC log-scale spread', 'corr. with the light',
+         'CC log-scale spread', 'CC σ1/σ2', 'corr. with the light',
          'white residual', 'gains at 5x darker / as is'], rows)

@@ -13,7 +13,7 @@ import glob
 import json
 import os.path as osp
 import threading
-from typing import Dict, List
+from typing import Dict, List, Sequence, Tuple
 
 from ..synthetic import layout
 from ..utils.provenance import commit_id
@@ -166,14 +166,24 @@ def evaluate(ws: Workspace, plan: Plan, r: Row, label: str) -> None:
     write_json(ws.path(row_path(plan, r)), result)
 
 
+def pending_trainings(ws: Workspace, plan: Plan,
+                      pending_rows: Sequence[Row]) -> List[Tuple[str, int]]:
+    """The plan's trainings still to run: not finished, and wanted by a row
+    not yet evaluated or a probe not yet written (a training whose rows
+    and probe were restored from results/ is not run again)."""
+    wanted = {(r.method, r.seed) for r in pending_rows if r.trained}
+    return [(m, s) for m, s in plan.trainings
+            if not osp.exists(ws.path(train_dir(plan, m, s), 'done'))
+            and ((m, s) in wanted or needs_probe(ws, plan, m, s))]
+
+
 def stage_train_evaluate(ws: Workspace, plan: Plan) -> dict:
     """Train the plan's variants and evaluate its rows, ``ws.jobs`` at a
     time. The trainings go first; rows that need none (fixed ISPs, well-lit)
     take any job a training leaves free, and the rows of a trained variant
     wait for its training. Finished trainings and rows are skipped."""
-    trains = [(m, s) for m, s in plan.trainings
-              if not osp.exists(ws.path(train_dir(plan, m, s), 'done'))]
     rows = [r for r in plan.rows if not osp.exists(ws.path(row_path(plan, r)))]
+    trains = pending_trainings(ws, plan, rows)
     log(f'{len(plan.rows) - len(rows)} of {len(plan.rows)} rows done')
     rows.sort(key=lambda r: r.trained)  # stable
     finished = {t: threading.Event() for t in trains}
@@ -214,14 +224,23 @@ def probe_path(plan: Plan, method: str, seed: int) -> str:
     return f'{plan.work_root}/probe/{method}-seed{seed}.json'
 
 
-def stage_probe(ws: Workspace, plan: Plan, seed: int = 0) -> None:
+PROBE_SEED = 0
+
+
+def needs_probe(ws: Workspace, plan: Plan, method: str, seed: int) -> bool:
+    """``make reproduce`` probes each trained variant's seed-0 model once."""
+    return (plan.name == 'reproduce' and seed == PROBE_SEED and
+            not osp.exists(ws.path(probe_path(plan, method, seed))))
+
+
+def stage_probe(ws: Workspace, plan: Plan) -> None:
     """What each trained variant's global stages predict on camera A's test
     split (:mod:`.probe`), kept per variant in the work directory."""
     from ..isp.diagnostics import summarize
     from .probe import probe
     for method, s in plan.trainings:
         out = ws.path(probe_path(plan, method, s))
-        if s != seed or osp.exists(out):
+        if not needs_probe(ws, plan, method, s):
             continue
         log(f'probe: {method} (seed {s})')
         records = probe(ws.path(method_config(method)),
@@ -243,10 +262,10 @@ def load_probes(ws: Workspace, plan: Plan) -> List[dict]:
                 data = json.load(f)
             # summaries by today's definitions where the records are kept
             # (restored probes carry their summary only)
+            from ..isp.diagnostics import complete, summarize
             records = data.pop('records', None)
-            if records:
-                from ..isp.diagnostics import summarize
-                data['summary'] = summarize(records)
+            data['summary'] = (summarize(records) if records else
+                               complete(data['summary']))
             out.append(data)
     return out
 

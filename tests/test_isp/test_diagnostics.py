@@ -97,3 +97,26 @@ def test_exposure_normalisation_makes_the_stages_blind_to_brightness():
     b = summarize(stage_records(raw, _images()))
     assert a['gain_response_5x_darker'] == pytest.approx([1, 1, 1], abs=1e-4)
     assert max(abs(r - 1) for r in b['gain_response_5x_darker']) > 1e-3
+
+
+def test_a_grey_projection_reads_as_a_large_singular_value_ratio():
+    """``matrix_mean_sv_ratio``: 1 for the identity, large for a matrix
+    whose rows are alike (every output channel the same mix of the inputs);
+    a stored summary without records gains it from its mean matrix."""
+    from genisp_mmdet.isp.diagnostics import complete
+    torch.manual_seed(0)
+    isp = GenISP(enhance=False, wb=False, resize=32, normalize=None,
+                 tone=None, cc_cfg=dict(parametrization='unit'))
+    identity = summarize(stage_records(isp, _images()))
+    assert identity['matrix_mean_sv_ratio'] == pytest.approx(1.0, abs=1e-3)
+    with torch.no_grad():
+        isp.conv_cc.encoder.fc.weight.zero_()
+        grey = torch.ones(3)[:, None] * torch.tensor([0.3, 0.6, 0.1])[None]
+        grey = grey + 0.01 * torch.eye(3)
+        isp.conv_cc.encoder.fc.bias.copy_((grey - torch.eye(3)).flatten())
+    s = summarize(stage_records(isp, _images()))
+    assert s['matrix_mean_sv_ratio'] > 50
+    stored = {k: v for k, v in s.items() if k != 'matrix_mean_sv_ratio'}
+    assert complete(stored)['matrix_mean_sv_ratio'] == pytest.approx(
+        s['matrix_mean_sv_ratio'])
+    assert complete(dict(images=3)) == dict(images=3)  # nothing to add

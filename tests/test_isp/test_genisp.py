@@ -155,6 +155,40 @@ def test_white_balance_and_colour_matrix_are_well_conditioned():
     assert (torch.linalg.det(m) > 0).all()
 
 
+def test_unit_colour_matrix_is_the_direct_form_at_the_identity_scale():
+    """``ConvCC(parametrization='unit')``: ``M = sqrt(3) (I + A) /
+    ||I + A||_F``: the identity at zero output, the paper's direction at
+    any other, a scale the loss cannot see (no gradient along it), and a
+    singular matrix (a projection onto one colour) at a finite output,
+    which no ``expm`` reaches; nothing to saturate."""
+    unit, direct = ConvCC(parametrization='unit'), ConvCC(
+        parametrization='direct')
+    torch.testing.assert_close(unit.matrices_from(torch.zeros(2, 9)),
+                               torch.eye(3).expand(2, 3, 3))
+    out = torch.linspace(-0.8, 1.3, 9)[None]
+    d = direct.matrices_from(out)
+    torch.testing.assert_close(unit.matrices_from(out),
+                               d * math.sqrt(3) / d.norm())
+    assert unit.squash_inputs(out) == []
+    # the encoder's outputs along I + A itself change nothing
+    out = out.requires_grad_()
+    m = unit.matrices_from(out)
+    target = torch.randn(3, 3, generator=torch.Generator().manual_seed(0))
+    (m * target).sum().backward()
+    radial = (torch.eye(3).flatten() + out.detach()).flatten()
+    assert abs(float(out.grad.flatten() @ radial)) < 1e-5 * \
+        float(out.grad.norm() * radial.norm())
+    assert out.grad.norm() > 0
+    # a luminance projection: rank one, Frobenius norm sqrt(3)
+    w = torch.tensor([0.2, 0.7, 0.1])
+    rank1 = torch.ones(3)[:, None] * w[None] - torch.eye(3)
+    m = unit.matrices_from(rank1.reshape(1, 9))
+    assert torch.linalg.matrix_rank(m[0]) == 1
+    torch.testing.assert_close(m[0].norm(), torch.tensor(math.sqrt(3)))
+    with pytest.raises(ValueError, match='unit'):
+        ConvWB(parametrization='unit')  # a colour-matrix form only
+
+
 def test_unbounded_colour_matrix_is_the_exponential_of_its_outputs():
     """``ConvCC(max_log_norm=None)``: ``M = expm(A)`` with ``A`` the
     encoder's trace-free outputs, not squashed, so large outputs reach the

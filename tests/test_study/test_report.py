@@ -92,6 +92,19 @@ def test_light_sweeps_are_reported_as_ratios():
     assert ('exposure 0.1 against exposure 0.5 (AP ratio; goal for genisp: '
             'at least 90%): genisp 95%') in text
     assert 'ambient 0.1 against ambient 0.5' in text and 'genisp 50%' in text
+    assert 'per seed' not in text  # one seed: the ratio is its own
+
+
+def test_light_sweep_ratios_are_given_per_seed():
+    """With several seeds, each seed's own ratio beside the ratio of the
+    means (a goal can hold on the mean and miss on a seed)."""
+    rows = [_row('genisp', 'RetinaNet', CAMERA_A, ap, CAMERA_A,
+                 f'test-ambient{level:g}', seed)
+            for seed, (lo, hi) in enumerate(((0.15, 0.2), (0.12, 0.2),
+                                             (0.18, 0.2)))
+            for level, ap in ((0.1, lo), (0.5, hi))]
+    text = '\n'.join(report.goals(rows))
+    assert 'genisp 75% (per seed: 75%, 60%, 90%)' in text
 
 
 def test_table_shows_mean_and_spread_over_seeds():

@@ -105,3 +105,27 @@ def test_rows_without_training_run_beside_it(monkeypatch, tmp_path):
     assert len(fixed) == len(plan.rows) - 1
     assert max(fixed) < end  # all ran while GenISP trained
     assert t[('row', 'genisp')] >= end
+
+
+def test_a_training_whose_rows_and_probe_are_done_is_not_run(tmp_path):
+    """After ``restore`` a training's rows (and its seed-0 probe) exist but
+    its checkpoint does not: a piece of the study over more seeds trains
+    only what some pending row or probe needs."""
+    ws = Workspace(root=str(tmp_path))
+    plan = plans.reproduce_plan([0, 1]).only(methods=['genisp_no_tone'])
+    assert stages.pending_trainings(ws, plan, plan.rows) == [
+        ('genisp_no_tone', 0), ('genisp_no_tone', 1)]
+    seed1 = [r for r in plan.rows if r.seed == 1]
+    # seed 0's rows done, its probe not: it still trains (for the probe)
+    assert stages.pending_trainings(ws, plan, seed1) == [
+        ('genisp_no_tone', 0), ('genisp_no_tone', 1)]
+    probe = tmp_path / stages.probe_path(plan, 'genisp_no_tone', 0)
+    probe.parent.mkdir(parents=True)
+    probe.write_text('{}')
+    assert stages.pending_trainings(ws, plan, seed1) == [
+        ('genisp_no_tone', 1)]
+    # a finished training is never run again
+    done = tmp_path / stages.train_dir(plan, 'genisp_no_tone', 1)
+    done.mkdir(parents=True)
+    (done / 'done').write_text('')
+    assert stages.pending_trainings(ws, plan, seed1) == []
