@@ -113,6 +113,12 @@ def test_variants_change_only_what_they_name():
     assert unit.optim_wrapper == main.optim_wrapper
     assert MODELS.build(unit.model.data_preprocessor.isp
                         ).conv_cc.parametrization == 'unit'
+    gain = _cfg('configs/genisp/variants/genisp-tone-gain_retinanet_'
+                'r18-slim_fpn_12e_synthetic-raw.py')
+    assert gain.model.data_preprocessor.isp == dict(isp, tone_gain='learned')
+    assert gain.optim_wrapper == main.optim_wrapper
+    assert MODELS.build(gain.model.data_preprocessor.isp
+                        ).tone_log_gain is not None
     paper = _cfg('configs/genisp/genisp-paper_retinanet_r18-slim_fpn_12e_'
                  'synthetic-raw.py')
     assert paper.model.data_preprocessor.isp == dict(

@@ -24,6 +24,11 @@ Summaries (:func:`summarize`):
 * ``white_residual``: spread of the chromaticity of the scene white after
   the stages' per-pixel map, over its spread after the stages' mean map
   (1 = no per-image colour constancy, 0 = perfect);
+* ``white_gain``: how much the global stages' mean map (mean gains, mean
+  matrix, and a learned tone gain where there is one) brightens D65
+  white, ``||M diag(g) w|| / ||w||`` (1 = level kept; the exposure
+  normalisation before them is not counted): the level the tone curve
+  sees, relative to its knee;
 * ``gain_response_5x_darker``: the gains on the same images 5 times darker,
   over the gains on them as they are (1 = blind to brightness).
 """
@@ -58,6 +63,8 @@ def stage_records(isp, images: Sequence[Tensor],
             st = isp.global_stages(x)
             dark = isp.global_stages(x / 5)
         rec: Dict[str, object] = dict(thumb_mean=float(st.thumb.mean()))
+        if getattr(isp, 'tone_log_gain', None) is not None:
+            rec['tone_gain'] = float(torch.exp(isp.tone_log_gain))
         if whites is not None:
             rec['white'] = [float(v) for v in whites[i]]
         squash = []
@@ -116,6 +123,8 @@ def summarize(records: Sequence[dict]) -> dict:
             ratio = np.array([r['gains_dark'] for r in dark]) / np.array(
                 [r['gains'] for r in dark])
             out['gain_response_5x_darker'] = ratio.mean(0).round(3).tolist()
+    if records and records[0].get('tone_gain') is not None:
+        out['tone_gain'] = float(np.mean([r['tone_gain'] for r in records]))
     if records and records[0].get('matrix') is not None:
         m = np.array([r['matrix'] for r in records])
         out['matrix_mean'] = m.mean(0).round(4).tolist()
@@ -125,7 +134,6 @@ def summarize(records: Sequence[dict]) -> dict:
         out['matrix_unit_entry_std_max'] = float(unit.std(0).max())
         out['matrix_scale_log_std'] = float(
             np.log(np.clip(norm, 1e-12, None)).std())
-    complete(out)
     if known and records[0].get('pixel_map') is not None:
         maps = np.array([r['pixel_map'] for r in records])
         per_image = _log_chroma(np.einsum('nij,nj->ni', maps, whites))
@@ -134,15 +142,22 @@ def summarize(records: Sequence[dict]) -> dict:
         spread = per_image.std(0).sum()
         base = constant.std(0).sum()
         out['white_residual'] = float(spread / base) if base > 0 else None
-    return out
+    return complete(out)
 
 
 def complete(summary: dict) -> dict:
     """Add the summaries computed from others (``matrix_mean_sv_ratio``
-    from ``matrix_mean``) where they are missing, in place: stored
-    summaries without their records follow today's definitions. Returns
-    ``summary``."""
+    from ``matrix_mean``, ``white_gain`` from the mean gains, matrix and
+    tone gain) where they are missing, in place: stored summaries without
+    their records follow today's definitions. Returns ``summary``."""
     mean = summary.get('matrix_mean')
+    if 'white_gain' not in summary and (
+            mean is not None or summary.get('gain_mean') is not None):
+        m = np.array(mean if mean is not None else np.eye(3), dtype=float)
+        g = np.array(summary.get('gain_mean') or np.ones(3), dtype=float)
+        white = m @ (g * D65) * summary.get('tone_gain', 1.0)
+        summary['white_gain'] = float(np.linalg.norm(white) /
+                                      np.linalg.norm(D65))
     if mean is not None and 'matrix_mean_sv_ratio' not in summary:
         sv = np.linalg.svd(np.array(mean, dtype=float), compute_uv=False)
         summary['matrix_mean_sv_ratio'] = (float(sv[0] / sv[1]) if sv[1] > 0

@@ -383,6 +383,13 @@ class GenISP(nn.Module):
             2``), so that a few lamps a hundred times brighter than their
             surroundings do not dominate its instance statistics; needs
             ``normalize``. None (the paper): linear.
+        tone_gain: ``'fixed'`` (the default) or ``'learned'``: the curve
+            becomes ``log(1 + k x / target_mean)`` with one trained gain
+            ``k = exp(tone_log_gain)`` (1 at the start), so the level of
+            the curve's knee is trained rather than set, and the global
+            stages need not brighten the image to move it (with ``det M =
+            1`` and colour-only gains they can do so only by making ``M``
+            anisotropic). Needs ``tone``.
     """
 
     def __init__(self, wb: bool = True, cc: bool = True,
@@ -391,7 +398,7 @@ class GenISP(nn.Module):
                  enhance_cfg: dict = None,
                  normalize: Optional[str] = 'median',
                  target_mean: float = 0.18, max_scale: float = 4096.0,
-                 tone: Optional[str] = 'log'):
+                 tone: Optional[str] = 'log', tone_gain: str = 'fixed'):
         super().__init__()
         if normalize not in (None, 'mean', 'median'):
             raise ValueError(f"normalize must be None, 'mean' or 'median', "
@@ -401,7 +408,14 @@ class GenISP(nn.Module):
         if tone and not normalize:
             raise ValueError('tone needs normalize: the curve is set at the '
                              'normalised luminance level')
+        if tone_gain not in ('fixed', 'learned'):
+            raise ValueError(f"tone_gain must be 'fixed' or 'learned', got "
+                             f'{tone_gain!r}')
+        if tone_gain == 'learned' and not tone:
+            raise ValueError("tone_gain='learned' needs a tone curve")
         self.tone = tone
+        self.tone_log_gain = (nn.Parameter(torch.zeros(()))
+                              if tone_gain == 'learned' else None)
         self.conv_wb = ConvWB(**(wb_cfg or {})) if wb else None
         self.conv_cc = ConvCC(**(cc_cfg or {})) if cc else None
         self.enhance = ShallowConvNet(**(enhance_cfg or {})) if enhance \
@@ -435,6 +449,8 @@ class GenISP(nn.Module):
         if not self.tone:
             return x
         c = self.target_mean
+        if self.tone_log_gain is not None:
+            x = x * torch.exp(self.tone_log_gain.float())
         return torch.log1p(x.clamp_min(-0.5 * c) / c)
 
     def global_stages(self, x: Tensor) -> GlobalStages:

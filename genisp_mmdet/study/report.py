@@ -372,11 +372,13 @@ def global_stages_table(probes: Sequence[dict]) -> str:
                      num(sm.get('matrix_unit_entry_std_max'), '.4f'),
                      num(sm.get('matrix_scale_log_std'), '.3f'),
                      num(sm.get('matrix_mean_sv_ratio'), '.1f'),
+                     num(sm.get('white_gain'), '.2f'),
                      num(sm.get('illuminant_correlation')),
                      num(sm.get('white_residual')),
                      vec(sm.get('gain_response_5x_darker'))])
     return markdown.table(
         ['variant', 'saturated', 'mean gains', 'log-gain spread',
          'largest CC entry spread', 'the same, scale removed',
-         'CC log-scale spread', 'CC σ1/σ2', 'corr. with the light',
+         'CC log-scale spread', 'CC σ1/σ2', 'white gain',
+         'corr. with the light',
          'white residual', 'gains at 5x darker / as is'], rows)

@@ -109,6 +109,7 @@ def test_a_grey_projection_reads_as_a_large_singular_value_ratio():
                  tone=None, cc_cfg=dict(parametrization='unit'))
     identity = summarize(stage_records(isp, _images()))
     assert identity['matrix_mean_sv_ratio'] == pytest.approx(1.0, abs=1e-3)
+    assert identity['white_gain'] == pytest.approx(1.0, abs=1e-3)
     with torch.no_grad():
         isp.conv_cc.encoder.fc.weight.zero_()
         grey = torch.ones(3)[:, None] * torch.tensor([0.3, 0.6, 0.1])[None]
@@ -120,3 +121,16 @@ def test_a_grey_projection_reads_as_a_large_singular_value_ratio():
     assert complete(stored)['matrix_mean_sv_ratio'] == pytest.approx(
         s['matrix_mean_sv_ratio'])
     assert complete(dict(images=3)) == dict(images=3)  # nothing to add
+
+
+def test_white_gain_counts_the_learned_tone_gain():
+    """``white_gain``: the brightening of D65 white by the mean map before
+    the tone curve, a learned gain there included."""
+    import math
+    isp = GenISP(enhance=False, wb=False, resize=32, tone_gain='learned',
+                 cc_cfg=dict(parametrization='unit'))
+    with torch.no_grad():
+        isp.tone_log_gain.fill_(math.log(2.0))
+    s = summarize(stage_records(isp, _images()))
+    assert s['tone_gain'] == pytest.approx(2.0)
+    assert s['white_gain'] == pytest.approx(2.0, rel=1e-3)

@@ -189,6 +189,33 @@ def test_unit_colour_matrix_is_the_direct_form_at_the_identity_scale():
         ConvWB(parametrization='unit')  # a colour-matrix form only
 
 
+def test_learned_tone_gain_starts_as_the_fixed_curve_and_trains():
+    """``tone_gain='learned'``: one parameter, ``log k = 0`` at the start
+    (the same function as the fixed curve, bit for bit), then ``log(1 + k
+    x / target_mean)``; the loss's gradient reaches it; refused without a
+    tone curve."""
+    torch.manual_seed(0)
+    fixed = GenISP()
+    torch.manual_seed(0)
+    learned = GenISP(tone_gain='learned')
+    assert fixed.tone_log_gain is None
+    assert learned.tone_log_gain.shape == ()
+    x = _images()
+    assert torch.equal(fixed(x), learned(x))
+    with torch.no_grad():
+        learned.tone_log_gain.fill_(math.log(3.0))
+    y = torch.rand(2, 3, 4, 5) * 0.5
+    torch.testing.assert_close(learned.tone_curve(y),
+                               torch.log1p(3 * y / learned.target_mean))
+    learned(x).square().mean().backward()
+    assert learned.tone_log_gain.grad is not None
+    assert learned.tone_log_gain.grad.abs() > 0
+    with pytest.raises(ValueError, match='tone curve'):
+        GenISP(tone=None, tone_gain='learned')
+    with pytest.raises(ValueError, match='tone_gain'):
+        GenISP(tone_gain='auto')
+
+
 def test_unbounded_colour_matrix_is_the_exponential_of_its_outputs():
     """``ConvCC(max_log_norm=None)``: ``M = expm(A)`` with ``A`` the
     encoder's trace-free outputs, not squashed, so large outputs reach the

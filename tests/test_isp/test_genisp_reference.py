@@ -35,6 +35,7 @@ def _grads(isp, outputs, weights):
          cc_cfg=dict(parametrization='bounded'), normalize=None, tone=None),
     dict(tone=None),
     dict(cc_cfg=dict(parametrization='unit')),
+    dict(tone_gain='learned'),
     dict(normalize='mean', wb_cfg=dict(parametrization='log'),
          cc_cfg=dict(parametrization='log'), tone=None),
     dict(normalize='mean', cc=False),
