@@ -43,7 +43,7 @@ reproduce: $(STAMP)
 
 # The same study with three training seeds per trained variant (same data
 # and work directory: what reproduce finished is kept; resumable stage by
-# stage, each invocation's minutes recorded). 20 trainings and 120 rows
+# stage, each invocation's minutes recorded). 22 trainings and 126 rows
 # more than reproduce: about 2.5 hours more on a 2-core Intel Xeon (a pair
 # of trainings about 10 minutes; 6 hours on an AMD EPYC); run it in pieces.
 reproduce-seeds: $(STAMP)
