@@ -119,6 +119,13 @@ def test_variants_change_only_what_they_name():
     assert gain.optim_wrapper == main.optim_wrapper
     assert MODELS.build(gain.model.data_preprocessor.isp
                         ).tone_log_gain is not None
+    gain6 = _cfg('configs/genisp/variants/genisp-tone-gain6_retinanet_'
+                 'r18-slim_fpn_12e_synthetic-raw.py')
+    assert gain6.model.data_preprocessor.isp == dict(
+        isp, tone_gain='learned', tone_gain_init=6.0)
+    assert gain6.optim_wrapper == main.optim_wrapper
+    assert float(MODELS.build(gain6.model.data_preprocessor.isp
+                              ).tone_log_gain.exp()) == pytest.approx(6.0)
     paper = _cfg('configs/genisp/genisp-paper_retinanet_r18-slim_fpn_12e_'
                  'synthetic-raw.py')
     assert paper.model.data_preprocessor.isp == dict(

@@ -390,6 +390,8 @@ class GenISP(nn.Module):
             stages need not brighten the image to move it (with ``det M =
             1`` and colour-only gains they can do so only by making ``M``
             anisotropic). Needs ``tone``.
+        tone_gain_init: the learned gain's value at the start (1: the
+            fixed curve).
     """
 
     def __init__(self, wb: bool = True, cc: bool = True,
@@ -398,7 +400,8 @@ class GenISP(nn.Module):
                  enhance_cfg: dict = None,
                  normalize: Optional[str] = 'median',
                  target_mean: float = 0.18, max_scale: float = 4096.0,
-                 tone: Optional[str] = 'log', tone_gain: str = 'fixed'):
+                 tone: Optional[str] = 'log', tone_gain: str = 'fixed',
+                 tone_gain_init: float = 1.0):
         super().__init__()
         if normalize not in (None, 'mean', 'median'):
             raise ValueError(f"normalize must be None, 'mean' or 'median', "
@@ -413,9 +416,13 @@ class GenISP(nn.Module):
                              f'{tone_gain!r}')
         if tone_gain == 'learned' and not tone:
             raise ValueError("tone_gain='learned' needs a tone curve")
+        if not tone_gain_init > 0:
+            raise ValueError(f'tone_gain_init must be positive, got '
+                             f'{tone_gain_init!r}')
         self.tone = tone
-        self.tone_log_gain = (nn.Parameter(torch.zeros(()))
-                              if tone_gain == 'learned' else None)
+        self.tone_log_gain = (
+            nn.Parameter(torch.tensor(math.log(tone_gain_init)))
+            if tone_gain == 'learned' else None)
         self.conv_wb = ConvWB(**(wb_cfg or {})) if wb else None
         self.conv_cc = ConvCC(**(cc_cfg or {})) if cc else None
         self.enhance = ShallowConvNet(**(enhance_cfg or {})) if enhance \

@@ -214,6 +214,11 @@ def test_learned_tone_gain_starts_as_the_fixed_curve_and_trains():
         GenISP(tone=None, tone_gain='learned')
     with pytest.raises(ValueError, match='tone_gain'):
         GenISP(tone_gain='auto')
+    start = GenISP(tone_gain='learned', tone_gain_init=6.0)
+    torch.testing.assert_close(start.tone_curve(y),
+                               torch.log1p(6 * y / start.target_mean))
+    with pytest.raises(ValueError, match='tone_gain_init'):
+        GenISP(tone_gain='learned', tone_gain_init=0.0)
 
 
 def test_unbounded_colour_matrix_is_the_exponential_of_its_outputs():
