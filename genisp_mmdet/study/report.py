@@ -81,9 +81,8 @@ class Lookup:
     def by_seed(self, *args, **kwargs) -> Dict[Optional[int], float]:
         """AP by training seed (None for a fixed ISP); arguments as
         :meth:`values`."""
-        method, det, cam, split = self._key(*args, **kwargs)
         return {r.get('seed'): r['AP']
-                for r in self.groups.get((method, det, cam, split), [])}
+                for r in self.groups.get(self._key(*args, **kwargs), [])}
 
     def ap(self, *args, **kwargs) -> Optional[float]:
         v = self.values(*args, **kwargs)
@@ -154,11 +153,10 @@ def goals(rows: Sequence[dict], epochs: int = 4) -> List[str]:
                                ('ambient', 0.1, 0.5, 0.7)):
         parts = []
         for m in MAIN + FIXED:
-            a = q.values(m, split=f'test-{axis}{lo:g}')
-            b = q.values(m, split=f'test-{axis}{hi:g}')
+            lo_seeds = q.by_seed(m, split=f'test-{axis}{lo:g}')
+            hi_seeds = q.by_seed(m, split=f'test-{axis}{hi:g}')
+            a, b = list(lo_seeds.values()), list(hi_seeds.values())
             if a and b and mean_std(b)[0] > 0:
-                lo_seeds = q.by_seed(m, split=f'test-{axis}{lo:g}')
-                hi_seeds = q.by_seed(m, split=f'test-{axis}{hi:g}')
                 both = [s for s in lo_seeds if s in hi_seeds
                         and hi_seeds[s] > 0]
                 per_seed = (' (per seed: ' + ', '.join(
