@@ -126,6 +126,13 @@ def test_variants_change_only_what_they_name():
     assert gain6.optim_wrapper == main.optim_wrapper
     assert float(MODELS.build(gain6.model.data_preprocessor.isp
                               ).tone_log_gain.exp()) == pytest.approx(6.0)
+    grey = _cfg('configs/genisp/variants/genisp-grey_retinanet_'
+                'r18-slim_fpn_12e_synthetic-raw.py')
+    assert grey.model.data_preprocessor.isp == dict(isp, wb=False, cc=False,
+                                                    grey=True)
+    assert grey.optim_wrapper == main.optim_wrapper
+    built = MODELS.build(grey.model.data_preprocessor.isp)
+    assert built.grey and built.conv_wb is None and built.conv_cc is None
     paper = _cfg('configs/genisp/genisp-paper_retinanet_r18-slim_fpn_12e_'
                  'synthetic-raw.py')
     assert paper.model.data_preprocessor.isp == dict(

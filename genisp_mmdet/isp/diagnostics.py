@@ -17,7 +17,11 @@ Summaries (:func:`summarize`):
   over the second (1 for a rotation, large for a projection onto one
   colour direction: output channels that all carry the same mix of the
   inputs, a grey image; ``det M = 1`` forms reach that only at an
-  infinite log-norm);
+  infinite log-norm; None for a mean matrix of rank 1);
+* ``top_input``: the input colour (X, Y, Z) that the stages' mean map,
+  mean matrix times mean gains, amplifies most (its first right singular
+  vector, largest entry positive): ``(0, 1, 0)`` where the map keeps the
+  luminance Y and drops the chromaticity;
 * ``illuminant_correlation``: correlation, over images, of the predicted
   blue-red balance ``log(g_Z / g_X)`` with the one that would map the
   scene's white to D65's (von Kries in XYZ), where the white is known;
@@ -160,8 +164,15 @@ def complete(summary: dict) -> dict:
                                       np.linalg.norm(D65))
     if mean is not None and 'matrix_mean_sv_ratio' not in summary:
         sv = np.linalg.svd(np.array(mean, dtype=float), compute_uv=False)
-        summary['matrix_mean_sv_ratio'] = (float(sv[0] / sv[1]) if sv[1] > 0
-                                           else math.inf)
+        summary['matrix_mean_sv_ratio'] = (float(sv[0] / sv[1])
+                                           if sv[1] > 1e-9 * sv[0] else None)
+    if 'top_input' not in summary and (
+            mean is not None or summary.get('gain_mean') is not None):
+        m = np.array(mean if mean is not None else np.eye(3), dtype=float)
+        g = np.array(summary.get('gain_mean') or np.ones(3), dtype=float)
+        v = np.linalg.svd(m * g[None, :])[2][0]
+        v = v if v[np.argmax(np.abs(v))] > 0 else -v
+        summary['top_input'] = [round(float(x), 3) + 0.0 for x in v]
     return summary
 
 

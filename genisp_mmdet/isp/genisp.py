@@ -314,6 +314,13 @@ def apply_color_matrix(x: Tensor, m: Tensor) -> Tensor:
     return torch.einsum('nij,njhw->nihw', m, x)
 
 
+def grey_matrix(like: Tensor) -> Tensor:
+    """``(3, 3)``: every output channel is input channel 1 (Y of XYZ)."""
+    m = torch.zeros(3, 3, device=like.device, dtype=like.dtype)
+    m[:, 1] = 1
+    return m
+
+
 def group_by_shape(images: Sequence[Tensor]) -> List[List[int]]:
     """Indices of images grouped by identical shape, in first-seen order."""
     groups: dict = {}
@@ -333,7 +340,7 @@ class GlobalStages:
         wb_out: ``(N, 3)`` ConvWB's encoder outputs (before the
             parametrisation), ``gains`` ``(N, 3)`` the white balance.
         cc_out: ``(N, 9)`` ConvCC's encoder outputs, ``matrix`` ``(N, 3,
-            3)`` the colour correction.
+            3)`` the colour correction (or the fixed map of ``grey``).
     """
     thumb: Tensor
     scale: Optional[Tensor] = None
@@ -392,6 +399,12 @@ class GenISP(nn.Module):
             anisotropic). Needs ``tone``.
         tone_gain_init: the learned gain's value at the start (1: the
             fixed curve).
+        grey: in place of ConvWB and ConvCC (which must be off), the fixed
+            map that puts the luminance (channel 1: Y of XYZ) in all three
+            channels: a grey image, the rank-1 map the default's trained
+            colour stages approach (their mean map's largest singular value
+            many times the second, its input direction mostly Y). False:
+            no such map.
     """
 
     def __init__(self, wb: bool = True, cc: bool = True,
@@ -401,8 +414,11 @@ class GenISP(nn.Module):
                  normalize: Optional[str] = 'median',
                  target_mean: float = 0.18, max_scale: float = 4096.0,
                  tone: Optional[str] = 'log', tone_gain: str = 'fixed',
-                 tone_gain_init: float = 1.0):
+                 tone_gain_init: float = 1.0, grey: bool = False):
         super().__init__()
+        if grey and (wb or cc):
+            raise ValueError('grey replaces ConvWB and ConvCC: set wb=False '
+                             'and cc=False with it')
         if normalize not in (None, 'mean', 'median'):
             raise ValueError(f"normalize must be None, 'mean' or 'median', "
                              f'got {normalize!r}')
@@ -427,6 +443,7 @@ class GenISP(nn.Module):
         self.conv_cc = ConvCC(**(cc_cfg or {})) if cc else None
         self.enhance = ShallowConvNet(**(enhance_cfg or {})) if enhance \
             else None
+        self.grey = grey
         self.resize = resize
         self.normalize = normalize
         self.target_mean = target_mean
@@ -479,13 +496,15 @@ class GenISP(nn.Module):
         if self.conv_cc is not None:
             st.cc_out = self.conv_cc.encoder(thumb)
             st.matrix = self.conv_cc.matrices_from(st.cc_out)
+        elif self.grey:
+            st.matrix = grey_matrix(thumb).expand(len(thumb), 3, 3)
         return st
 
     def forward_batch(self, x: Tensor) -> Tensor:
         """``(N, 3, H, W)`` images of one size -> ``(N, 3, H, W)``."""
         x = _compute_dtype(x)
         if self.normalize or self.conv_wb is not None or \
-                self.conv_cc is not None:
+                self.conv_cc is not None or self.grey:
             st = self.global_stages(x)
             if st.matrix is not None:
                 # M @ diag(g) * scale: one pass over the full-resolution
@@ -579,6 +598,8 @@ def genisp_reference(isp: GenISP, images: Images) -> List[Tensor]:
             thumb = F.interpolate(x, size=size, mode='bilinear',
                                   align_corners=False)
             x = apply_color_matrix(x, isp.conv_cc.matrices(thumb))
+        if isp.grey:
+            x = x[:, 1:2].expand(-1, 3, -1, -1)
         x = isp.tone_curve(x)
         if isp.enhance is not None:
             x = isp.enhance.body(x)

@@ -44,6 +44,7 @@ METHOD_CONFIGS = {
     'genisp_tone_gain': _VARIANT.format(name='genisp-tone-gain', det='{det}'),
     'genisp_tone_gain6': _VARIANT.format(name='genisp-tone-gain6',
                                          det='{det}'),
+    'genisp_grey': _VARIANT.format(name='genisp-grey', det='{det}'),
     'raw_naive': _BASELINE.format(name='raw-naive', det='{det}', kind='raw'),
     'rawpy_isp': _BASELINE.format(name='rawpy-isp', det='{det}', kind='raw'),
     'classic_isp': _BASELINE.format(name='classic-isp', det='{det}',
@@ -57,16 +58,18 @@ METHOD_CONFIGS = {
 # rate; -> genisp_no_tone: median exposure normalisation; -> genisp: the
 # log tone curve), and exploratory variants of the default (ConvCC
 # without its bound; ConvCC in the paper's direct form at the identity's
-# scale; a trained gain before the tone curve, starting at 1 or at 6).
+# scale; a trained gain before the tone curve, starting at 1 or at 6; a
+# fixed grey map, luminance in every channel, in place of both colour
+# stages).
 TRAINED = ('genisp', 'genisp_paper', 'genisp_no_wb', 'genisp_no_cc',
            'genisp_no_enhance', 'genisp_no_cst', 'genisp_no_tone',
            'genisp_no_normalize', 'genisp_cc_unbounded', 'genisp_cc_unit',
-           'genisp_tone_gain', 'genisp_tone_gain6')
+           'genisp_tone_gain', 'genisp_tone_gain6', 'genisp_grey')
 ABLATIONS = ('genisp_no_wb', 'genisp_no_cc', 'genisp_no_enhance',
              'genisp_no_cst')
 IMPROVEMENTS = ('genisp_no_normalize', 'genisp_no_tone')
 VARIANTS = ('genisp_cc_unbounded', 'genisp_cc_unit', 'genisp_tone_gain',
-            'genisp_tone_gain6')
+            'genisp_tone_gain6', 'genisp_grey')
 FIXED = ('raw_naive', 'rawpy_isp', 'classic_isp')
 WELL_LIT = 'well_lit_srgb'
 

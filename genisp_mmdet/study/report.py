@@ -369,7 +369,10 @@ def global_stages_table(probes: Sequence[dict]) -> str:
                      num(sm.get('matrix_entry_std_max'), '.3f'),
                      num(sm.get('matrix_unit_entry_std_max'), '.4f'),
                      num(sm.get('matrix_scale_log_std'), '.3f'),
-                     num(sm.get('matrix_mean_sv_ratio'), '.1f'),
+                     ('rank 1' if sm.get('matrix_mean') is not None and
+                      sm.get('matrix_mean_sv_ratio') is None else
+                      num(sm.get('matrix_mean_sv_ratio'), '.1f')),
+                     vec(sm.get('top_input')),
                      num(sm.get('white_gain'), '.2f'),
                      num(sm.get('illuminant_correlation')),
                      num(sm.get('white_residual')),

@@ -101,8 +101,9 @@ def test_exposure_normalisation_makes_the_stages_blind_to_brightness():
 
 def test_a_grey_projection_reads_as_a_large_singular_value_ratio():
     """``matrix_mean_sv_ratio``: 1 for the identity, large for a matrix
-    whose rows are alike (every output channel the same mix of the inputs);
-    a stored summary without records gains it from its mean matrix."""
+    whose rows are alike (every output channel the same mix of the inputs),
+    None at rank 1; ``top_input`` is that mix; a stored summary without
+    records gains them from its mean matrix."""
     from genisp_mmdet.isp.diagnostics import complete
     torch.manual_seed(0)
     isp = GenISP(enhance=False, wb=False, resize=32, normalize=None,
@@ -121,6 +122,14 @@ def test_a_grey_projection_reads_as_a_large_singular_value_ratio():
     assert complete(stored)['matrix_mean_sv_ratio'] == pytest.approx(
         s['matrix_mean_sv_ratio'])
     assert complete(dict(images=3)) == dict(images=3)  # nothing to add
+    # the input the projection amplifies most is its mix (0.3, 0.6, 0.1)
+    want = torch.tensor([0.3, 0.6, 0.1])
+    assert s['top_input'] == pytest.approx((want / want.norm()).tolist(),
+                                           abs=0.02)
+    grey = summarize(stage_records(GenISP(wb=False, cc=False, grey=True,
+                                          resize=32), _images()))
+    assert grey['matrix_mean_sv_ratio'] is None  # rank 1
+    assert grey['top_input'] == [0.0, 1.0, 0.0]
 
 
 def test_white_gain_counts_the_learned_tone_gain():

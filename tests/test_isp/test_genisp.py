@@ -221,6 +221,38 @@ def test_learned_tone_gain_starts_as_the_fixed_curve_and_trains():
         GenISP(tone_gain='learned', tone_gain_init=0.0)
 
 
+def test_grey_puts_the_normalised_luminance_in_every_channel():
+    """``grey=True`` (ConvWB and ConvCC off): before the shallow ConvNet,
+    each channel is the tone curve of the normalised Y; the batched path
+    equals the reference; gradients reach the shallow ConvNet; refused
+    beside ConvWB or ConvCC."""
+    torch.manual_seed(0)
+    isp = GenISP(wb=False, cc=False, enhance=False, grey=True)
+    x = _images(3, 40, 56, 2)
+    x[1, 1] *= 4  # a brighter Y than X and Z: a colour image, not a grey one
+    y = isp(x)
+    scale = isp.exposure_scale(_thumbs(isp, x))
+    want = isp.tone_curve(x[:, 1:2] * scale[:, None, None, None])
+    torch.testing.assert_close(y, want.expand(-1, 3, -1, -1))
+    assert not torch.allclose(isp.tone_curve(x * scale[:, None, None, None]),
+                              y)
+    st = isp.global_stages(x)
+    assert st.gains is None and torch.equal(
+        st.matrix[0], torch.tensor([[0., 1, 0], [0, 1, 0], [0, 1, 0]]))
+    torch.manual_seed(0)
+    full = GenISP(wb=False, cc=False, grey=True)
+    fast = full(x)
+    for f, r in zip(fast, genisp_reference(full, x)):
+        torch.testing.assert_close(f, r, rtol=1e-5,
+                                   atol=1e-5 * r.abs().max().item())
+    fast.square().mean().backward()
+    for name, p in full.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+    for on in (dict(wb=True, cc=False), dict(wb=False, cc=True)):
+        with pytest.raises(ValueError, match='grey'):
+            GenISP(grey=True, **on)
+
+
 def test_unbounded_colour_matrix_is_the_exponential_of_its_outputs():
     """``ConvCC(max_log_norm=None)``: ``M = expm(A)`` with ``A`` the
     encoder's trace-free outputs, not squashed, so large outputs reach the
