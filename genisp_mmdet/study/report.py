@@ -380,6 +380,7 @@ def global_stages_table(probes: Sequence[dict]) -> str:
     return markdown.table(
         ['variant', 'saturated', 'mean gains', 'log-gain spread',
          'largest CC entry spread', 'the same, scale removed',
-         'CC log-scale spread', 'CC σ1/σ2', 'white gain',
+         'CC log-scale spread', 'CC σ1/σ2',
+         'input amplified most (X, Y, Z)', 'white gain',
          'corr. with the light',
          'white residual', 'gains at 5x darker / as is'], rows)

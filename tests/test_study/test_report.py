@@ -153,3 +153,25 @@ def test_record_run_reports_every_invocation(tmp_path):
     plan.work_root = 'work2'
     record = report.record_run(ws, plan, 'results', {}, 90.0)
     assert '): 90.0 minutes, ' in report.measured_line(record, 'm', 'x')
+
+
+def test_global_stages_table_has_a_heading_for_every_column():
+    grey = dict(saturated=None, gain_mean=None, gain_log_std=None,
+                matrix_mean=[[0, 1, 0]] * 3, matrix_mean_sv_ratio=None,
+                top_input=[0.0, 1.0, 0.0], white_gain=1.0)
+    default = dict(saturated=0.25, gain_mean=[0.3, 2.5, 1.7],
+                   matrix_mean=[[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+                   matrix_mean_sv_ratio=8.7, top_input=[0.05, 0.93, 0.36])
+    text = report.global_stages_table(
+        [dict(method='genisp_grey', seed=0, summary=grey),
+         dict(method='genisp', seed=0, summary=default)])
+    header, rule, *lines = text.strip().splitlines()
+    widths = {line.count('|') for line in (header, rule, *lines)}
+    assert len(widths) == 1, text
+    cells = [c.strip() for c in lines[0].strip('|').split('|')]
+    heads = [c.strip() for c in header.strip('|').split('|')]
+    row = dict(zip(heads, cells))
+    assert row['CC σ1/σ2'] == 'rank 1'
+    assert row['input amplified most (X, Y, Z)'] == '(0, 1, 0)'
+    assert dict(zip(heads, [c.strip() for c in lines[1].strip('|').split(
+        '|')]))['CC σ1/σ2'] == '8.7'
