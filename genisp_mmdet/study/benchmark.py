@@ -831,8 +831,9 @@ def _why_eval_overhead(d: dict, size: Optional[str]) -> str:
         'fixed-ISP row also waits for `rawpy` and COCO evaluation, which '
         'lowers the measured ratio). The goal cannot be met without '
         "changing the method's definition (the encoders' thumbnail size, "
-        "or the shallow ConvNet's width), which the issue rules out; the "
-        'study would have to show the AP of a smaller thumbnail first.')
+        "or the shallow ConvNet's width), which the default keeps as the "
+        'paper gives them; a smaller thumbnail would first need its AP '
+        'measured by the study.')
 
 
 def _why_loader(d: dict, size: Optional[str]) -> str:

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from genisp_mmdet.study import benchmark as bench
+from genisp_mmdet.study.markdown import markers
 from genisp_mmdet.utils.benchmark import MacCounter, TreeMemorySampler
 
 from ..conftest import REPO
@@ -126,12 +127,15 @@ def test_committed_docs_are_the_committed_results_rendered(tmp_path):
     --render results/benchmark.json --update-doc` writes: no figure in
     them is typed in; each missed goal is listed with its analysis."""
     import shutil
-    doc = tmp_path / 'benchmark.md'
-    shutil.copy(os.path.join(REPO, 'docs', 'benchmark.md'), doc)
     results = os.path.join(REPO, 'results', 'benchmark.json')
-    _tool().main(['--render', results, '--update-doc', str(doc)])
-    with open(os.path.join(REPO, 'docs', 'benchmark.md')) as f:
-        assert doc.read_text() == f.read()
+    for committed in ('docs/benchmark.md', 'README.md'):
+        doc = tmp_path / os.path.basename(committed)
+        shutil.copy(os.path.join(REPO, committed), doc)
+        with open(doc) as f:
+            assert markers('benchmark-missed')[0] in f.read(), committed
+        _tool().main(['--render', results, '--update-doc', str(doc)])
+        with open(os.path.join(REPO, committed)) as f:
+            assert doc.read_text() == f.read(), committed
     with open(results) as f:
         result = json.load(f)
     missed = bench.missed_goals(result).split('Held by less than')[0]
