@@ -315,7 +315,8 @@ def apply_color_matrix(x: Tensor, m: Tensor) -> Tensor:
 
 
 def grey_matrix(like: Tensor) -> Tensor:
-    """``(3, 3)``: every output channel is input channel 1 (Y of XYZ)."""
+    """``(3, 3)``: every output channel is input channel 1 (Y of XYZ, G of
+    camera RGB)."""
     m = torch.zeros(3, 3, device=like.device, dtype=like.dtype)
     m[:, 1] = 1
     return m
@@ -400,8 +401,9 @@ class GenISP(nn.Module):
         tone_gain_init: the learned gain's value at the start (1: the
             fixed curve).
         grey: in place of ConvWB and ConvCC (which must be off), the fixed
-            map that puts the luminance (channel 1: Y of XYZ) in all three
-            channels: a grey image, the rank-1 map the default's trained
+            map that puts channel 1 in all three channels (the luminance Y
+            of XYZ; G where the loader gives camera RGB, ``mode=
+            'camera_rgb'``): a grey image, the rank-1 map the default's trained
             colour stages approach (their mean map's largest singular value
             many times the second, its input direction mostly Y). False:
             no such map.
