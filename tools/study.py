@@ -13,6 +13,9 @@
                                       # with three seeds (resumable)
     python tools/study.py long        # make reproduce-long: GenISP with its
                                       # config's 12-epoch schedule
+    python tools/study.py same-machine --methods genisp_grey --seeds 0 1 2
+                                      # the default and a variant trained
+                                      # on this machine, compared there
     python tools/study.py pretrain    # make pretrain: retrain the shipped
                                       # detectors on the well-lit scenes
     python tools/study.py report      # rebuild results/ from finished rows
@@ -38,8 +41,8 @@ from genisp_mmdet.study.shell import log
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('command',
-                   choices=['demo', 'reproduce', 'long', 'pretrain', 'report',
-                            'restore'])
+                   choices=['demo', 'reproduce', 'long', 'same-machine',
+                            'pretrain', 'report', 'restore'])
     p.add_argument('--detectors', nargs='+', default=list(plans.DETECTORS),
                    help='pretrain: which detectors; reproduce: only the rows '
                    'of these detectors')
@@ -60,7 +63,8 @@ def parse_args(argv=None):
                    'time)')
     p.add_argument('--methods', nargs='+', metavar='METHOD',
                    help='reproduce: only the rows of these methods (and '
-                   'their trainings): a piece of the study')
+                   'their trainings): a piece of the study; same-machine: '
+                   'the variants trained beside the default')
     p.add_argument('--splits', nargs='+', metavar='SPLIT',
                    help='reproduce: only the rows on these test splits '
                    '(test, test-photonsA, test-ambient0.1, ...)')
@@ -83,6 +87,11 @@ def make_plan(args, ws: Workspace) -> plans.Plan:
                               import_custom_modules=False)
         plan = plans.long_plan(cfg.train_cfg.max_epochs,
                                cfg.param_scheduler[1].milestones)
+    elif args.command == 'same-machine':
+        if not args.methods:
+            raise SystemExit('same-machine needs --methods: the variants to '
+                             'train beside the default')
+        plan = plans.same_machine_plan(args.methods, args.seeds)
     else:
         plan = plans.reproduce_plan(args.seeds).only(
             args.methods, args.splits, args.cameras,
@@ -115,6 +124,8 @@ def main(argv=None):
             runs.demo(ws, make_plan(args, ws), args.update_readme, shown)
         elif args.command == 'long':
             runs.long(ws, make_plan(args, ws))
+        elif args.command == 'same-machine':
+            runs.same_machine(ws, make_plan(args, ws), command=shown)
         else:  # the whole study, or a piece of it (its command recorded)
             plan = make_plan(args, ws)
             full = plans.reproduce_plan(args.seeds)

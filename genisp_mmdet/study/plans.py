@@ -314,6 +314,31 @@ def reproduce_plan(seeds: Sequence[int] = (0, )) -> Plan:
     return plan
 
 
+def same_machine_plan(methods: Sequence[str],
+                      seeds: Sequence[int] = (0, 1, 2)) -> Plan:
+    """The default GenISP and the trained ``methods`` on the sets where the
+    exploratory variants are compared with it (:func:`variant_sets`),
+    trained and evaluated by one invocation, so on one kind of CPU: the
+    same recipe trained on two kinds of CPU can differ by more than its
+    spread over seeds, so a comparison of rows trained on different
+    machines (as the pieces of ``make reproduce`` may be) establishes
+    nothing. Its own work directory; the study's data."""
+    unknown = [m for m in methods if m not in TRAINED]
+    if unknown:
+        raise ValueError(f'not trained variants: {unknown} (choose from '
+                         f'{TRAINED})')
+    trained = ('genisp', ) + tuple(m for m in methods if m != 'genisp')
+    sets = variant_sets()
+    plan = reproduce_plan(seeds).only(
+        trained, sorted({t.split for t in sets}),
+        sorted({t.camera for t in sets}), ['retinanet'])
+    keep = set(sets)
+    return replace(plan, name='same_machine',
+                   work_root='work_dirs/study_same_machine',
+                   rows=[r for r in plan.rows if r.test in keep],
+                   trainings=[(m, s) for s in seeds for m in trained])
+
+
 def long_plan(epochs: int, milestones: Sequence[int]) -> Plan:
     """The default GenISP alone with its config's own schedule (``epochs``,
     ``milestones``), on the study's data: how far training length takes it

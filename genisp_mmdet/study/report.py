@@ -43,6 +43,30 @@ def cell(values: Sequence[float]) -> str:
     return f'{m:.3f}' if s is None else f'{m:.3f} ± {s:.3f}'
 
 
+def trained_on(invocations: Sequence[dict]) -> Dict[Tuple[str, int], str]:
+    """The CPU each training ran on, by ``(method, seed)``, from a run
+    record's invocations (what each trained, and where): the last that
+    trained it, since a finished training is never run again unless its
+    work was removed, and then the later run replaced it. (Only finished
+    invocations are recorded: a training interrupted and resumed counts
+    where it finished.)"""
+    out: Dict[Tuple[str, int], str] = {}
+    for inv in invocations:
+        for name in inv.get('trained', []):
+            method, seed = name.rsplit('-seed', 1)
+            out[(method, int(seed))] = inv['cpu']
+    return out
+
+
+def with_machines(rows: Sequence[dict],
+                  invocations: Sequence[dict]) -> List[dict]:
+    """The rows, each trained one with ``trained_on``: the CPU its model
+    trained on (None where the record does not say)."""
+    where = trained_on(invocations)
+    return [dict(r, trained_on=where.get((r['method'], r['seed'])))
+            if r.get('seed') is not None else r for r in rows]
+
+
 def results_table(rows: Sequence[dict]) -> str:
     """One line per (method, detector, test camera, split): AP, AP50, AP75
     as mean ± std over the training seeds (one value for fixed ISPs)."""

@@ -13,13 +13,14 @@ from .pretrain import verify_checkpoints
 from . import markdown
 from .report import (append_invocations, curve_text, global_stages_table,
                      key_of, record_run, run_info, stage_report,
-                     write_run_record)
+                     with_machines, write_run_record)
 from .shell import Workspace, log, write_json
 from .stages import (curve_path, load_probes, load_rows, probe_path,
                      row_path, stage_data, stage_probe, stage_train_evaluate,
                      train_command, val_curve)
 
 LONG_JSON = 'genisp_long_schedule.json'
+SAME_MACHINE_JSON = 'same_machine.json'
 CURVES_JSON = 'val_curves.json'
 README_BLOCKS = dict(demo='demo-output', reproduce='synthetic-benchmark')
 
@@ -142,6 +143,28 @@ def long(ws: Workspace, plan: Plan, results_dir: str = 'results') -> None:
     else:
         log('make reproduce has not finished: run `python tools/study.py '
             'report` after it to put this run in its report')
+
+
+def same_machine(ws: Workspace, plan: Plan, results_dir: str = 'results',
+                 command: Optional[str] = None) -> None:
+    """``python tools/study.py same-machine --methods ...``: the default
+    and the named variants trained and evaluated in one work directory, on
+    this machine (:func:`.plans.same_machine_plan`); its rows, with the CPU
+    each model trained on, in results/same_machine.json and its run record
+    beside them; then, where ``make reproduce`` has finished, its report
+    again with this run's comparisons."""
+    start = time.time()
+    did = execute(ws, plan)
+    if command:
+        did['command'] = command
+    record = record_run(ws, plan, results_dir, did,
+                        (time.time() - start) / 60)
+    rows = with_machines(load_rows(ws, plan), record['invocations'])
+    write_json(ws.path(results_dir, SAME_MACHINE_JSON), rows)
+    log(f'wrote {results_dir}/{SAME_MACHINE_JSON}')
+    study = plans.reproduce_plan()
+    if len(load_rows(ws, study)) == len(study.rows):
+        reproduce_report(ws, results_dir)
 
 
 def restore(ws: Workspace, results_dir: str = 'results') -> dict:

@@ -146,3 +146,23 @@ def test_a_piece_on_an_unseen_camera_generates_its_test_sets_only():
     assert [(t.camera, t.split) for t in piece.test_sets] == [
         (plans.CAMERA_D, 'test-photonsA')]
     assert piece.trainings == [('genisp_no_cst', 0)]
+
+
+def test_same_machine_plan_trains_the_default_beside_the_variants():
+    plan = plans.same_machine_plan(['genisp_grey'], seeds=(0, 1, 2))
+    study = plans.reproduce_plan()
+    assert plan.data_root == study.data_root
+    assert plan.work_root not in (study.work_root, plans.long_plan(
+        12, [8]).work_root)
+    assert sorted(plan.trainings) == sorted(
+        (m, s) for m in ('genisp', 'genisp_grey') for s in (0, 1, 2))
+    sets = plans.variant_sets()
+    assert {r.test for r in plan.rows} == set(sets)
+    assert len(plan.rows) == 2 * 3 * len(sets)
+    assert {r.det for r in plan.rows} == {'retinanet'}
+    # only the data those rows need: camera D's equal-photon set, and the
+    # test split of the cameras named
+    assert plan.test_sets == [s for s in sets if s.tag]
+    assert sorted(plan.cameras) == sorted({s.camera for s in sets})
+    with pytest.raises(ValueError, match='raw_naive'):
+        plans.same_machine_plan(['raw_naive'])
