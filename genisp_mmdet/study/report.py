@@ -60,11 +60,11 @@ def trained_on(invocations: Sequence[dict]) -> Dict[Tuple[str, int], str]:
 
 def with_machines(rows: Sequence[dict],
                   invocations: Sequence[dict]) -> List[dict]:
-    """The rows, each trained one with ``trained_on``: the CPU its model
-    trained on (None where the record does not say)."""
+    """The rows, each trained one whose training the record names with
+    ``trained_on``: the CPU its model trained on."""
     where = trained_on(invocations)
-    return [dict(r, trained_on=where.get((r['method'], r['seed'])))
-            if r.get('seed') is not None else r for r in rows]
+    return [dict(r, trained_on=where[(r['method'], r['seed'])])
+            if (r['method'], r.get('seed')) in where else r for r in rows]
 
 
 def results_table(rows: Sequence[dict]) -> str:
@@ -95,12 +95,15 @@ class Lookup:
              split: str = 'test') -> Key:
         return method, det, 'srgb' if method == WELL_LIT else camera, split
 
-    def values(self, *args, **kwargs) -> List[float]:
-        """The APs of a method (``det``, ``camera``, ``split`` as
+    def rows(self, *args, **kwargs) -> List[dict]:
+        """The rows of a method (``det``, ``camera``, ``split`` as
         :class:`Key`; the well-lit rows on their sRGB scenes), one per
         seed."""
-        return [r['AP'] for r in self.groups.get(self._key(*args, **kwargs),
-                                                 [])]
+        return self.groups.get(self._key(*args, **kwargs), [])
+
+    def values(self, *args, **kwargs) -> List[float]:
+        """The APs of :meth:`rows`."""
+        return [r['AP'] for r in self.rows(*args, **kwargs)]
 
     def by_seed(self, *args, **kwargs) -> Dict[Optional[int], float]:
         """AP by training seed (None for a fixed ISP); arguments as
@@ -119,22 +122,60 @@ class Lookup:
 
 
 def difference(a: Sequence[float], b: Sequence[float],
-               b_fixed: bool = False) -> str:
+               b_fixed: bool = False, note: str = '') -> str:
     """``mean(a) - mean(b)`` in AP points, and whether it is a finding: a
     difference is established only when it exceeds twice the larger of the
     two spreads over training seeds. Both sides are trained variants unless
     ``b_fixed`` (a fixed ISP: one value, no spread); a trained side with a
     single seed has no spread to compare with, and nothing is established
-    until it has one."""
+    until it has one. ``note`` is added to the verdict."""
     ma, sa = mean_std(a)
     mb, sb = mean_std(b)
     d = 100 * (ma - mb)
     spreads = [100 * x for x in (sa, sb) if x is not None]
     if sa is None or (sb is None and not b_fixed):
-        return f'{d:+.1f} (one seed: not established)'
+        return f'{d:+.1f} (one seed: not established{note})'
     bound = 2 * max(spreads)
     verdict = 'established' if abs(d) > bound else 'not established'
-    return f'{d:+.1f} ({verdict}: twice the larger spread is {bound:.1f})'
+    return (f'{d:+.1f} ({verdict}: twice the larger spread is {bound:.1f}'
+            f'{note})')
+
+
+def short_cpu(cpu: str) -> str:
+    """'Intel(R) Xeon(R) Processor' -> 'Intel Xeon'."""
+    return ' '.join(w for w in cpu.replace('(R)', '').split()
+                    if w != 'Processor')
+
+
+def compare(a: Sequence[dict], b: Sequence[dict]) -> str:
+    """:func:`difference` of two trained variants' rows, like with like:
+    the same recipe trained on two kinds of CPU can differ by more than
+    its spread over seeds, so where the models of either side trained on
+    more than one kind (``trained_on``, :func:`with_machines`) only the
+    seeds of the kind both sides have most of are compared, and where
+    they share no kind nothing is established."""
+    kinds_a = {r.get('trained_on') for r in a}
+    kinds_b = {r.get('trained_on') for r in b}
+    ap = lambda rows: [r['AP'] for r in rows]  # noqa: E731
+    if len(kinds_a | kinds_b) <= 1:
+        return difference(ap(a), ap(b))
+    shared = kinds_a & kinds_b - {None}
+    if not shared:
+        d = 100 * (mean_std(ap(a))[0] - mean_std(ap(b))[0])
+        names = ' / '.join(' + '.join(sorted(short_cpu(k or 'unrecorded')
+                                             for k in kinds))
+                           for kinds in (kinds_a, kinds_b))
+        return (f'{d:+.1f} (not established: trained on different kinds of '
+                f'CPU, {names})')
+
+    def on(rows, kind):
+        return [r for r in rows if r.get('trained_on') == kind]
+
+    kind = max(sorted(shared), key=lambda k: min(len(on(a, k)), len(on(b, k))))
+    ra, rb = on(a, kind), on(b, kind)
+    return difference(ap(ra), ap(rb), note=(
+        f'; the seeds trained on {short_cpu(kind)} only, {len(ra)} and '
+        f'{len(rb)}'))
 
 
 def goals(rows: Sequence[dict], epochs: int = 4) -> List[str]:
@@ -199,7 +240,7 @@ def goals(rows: Sequence[dict], epochs: int = 4) -> List[str]:
                      ('genisp_no_cst', 'the XYZ transform')):
         if q.values(m) and q.values('genisp'):
             out.append(f'removing {stage} ({m}), camera A: '
-                       f'{difference(q.values(m), q.values("genisp"))}')
+                       f'{compare(q.rows(m), q.rows("genisp"))}')
     # the improvements over the paper, one at a time
     chain = ('genisp_paper', 'genisp_no_normalize', 'genisp_no_tone',
              'genisp')
@@ -207,30 +248,33 @@ def goals(rows: Sequence[dict], epochs: int = 4) -> List[str]:
             'median exposure normalisation', 'the log tone curve')
     for split in ('test', 'test-ambient0.1'):
         for before, after, name in zip(chain, chain[1:], what):
-            a, b = q.values(after, split=split), q.values(before, split=split)
+            a, b = q.rows(after, split=split), q.rows(before, split=split)
             if a and b:
                 out.append(f'adding {name} ({before} -> {after}), camera A '
-                           f'{split}: {difference(a, b)}')
-    d_gen = q.values('genisp', camera=CAMERA_D)
-    d_cst = q.values('genisp_no_cst', camera=CAMERA_D)
-    if d_gen and d_cst and q.values('genisp') and q.values('genisp_no_cst'):
-        loss_gen = [x - y for x, y in zip(d_gen, q.values('genisp'))]
-        loss_cst = [x - y for x, y in zip(d_cst, q.values('genisp_no_cst'))]
+                           f'{split}: {compare(a, b)}')
+
+    def loss_on_d(m):  # camera D's AP minus camera A's, seed by seed
+        on_a = {r['seed']: r['AP'] for r in q.rows(m)}
+        return [dict(r, AP=r['AP'] - on_a[r['seed']])
+                for r in q.rows(m, camera=CAMERA_D) if r['seed'] in on_a]
+
+    if loss_on_d('genisp') and loss_on_d('genisp_no_cst'):
         out.append(f'camera D against camera A, genisp_no_cst minus genisp '
-                   f'(goal: at most -3): {difference(loss_cst, loss_gen)}')
+                   f'(goal: at most -3): '
+                   f'{compare(loss_on_d("genisp_no_cst"), loss_on_d("genisp"))}')
     for cam in (CAMERA_A, ) + UNSEEN_CAMERAS:
         if q.values('genisp', camera=cam) and q.values('genisp_paper',
                                                        camera=cam):
-            out.append(f'genisp - genisp_paper on {cam}: ' + difference(
-                q.values('genisp', camera=cam),
-                q.values('genisp_paper', camera=cam)))
+            out.append(f'genisp - genisp_paper on {cam}: ' + compare(
+                q.rows('genisp', camera=cam), q.rows('genisp_paper',
+                                                     camera=cam)))
     for m in VARIANTS:  # exploratory variants of the default
         for t in variant_sets():
-            a = q.values(m, camera=t.camera, split=t.split)
-            b = q.values('genisp', camera=t.camera, split=t.split)
+            a = q.rows(m, camera=t.camera, split=t.split)
+            b = q.rows('genisp', camera=t.camera, split=t.split)
             if a and b:
                 out.append(f'{m} minus genisp on {t.camera} {t.split}: '
-                           f'{difference(a, b)}')
+                           f'{compare(a, b)}')
     for det in ('FCOS', 'Faster R-CNN'):
         f = q.best_fixed(det)
         parts = [f'{m} {difference(q.values(m, det), [f], True)}' for m in MAIN
@@ -238,6 +282,32 @@ def goals(rows: Sequence[dict], epochs: int = 4) -> List[str]:
         if parts:
             out.append(f'unseen detector {det}, best fixed ISP exceeded by: '
                        + '; '.join(parts) + ' (goal: > 0)')
+    return out
+
+
+def same_machine_lines(rows: Sequence[dict], record: dict) -> List[str]:
+    """The comparisons of ``python tools/study.py same-machine``
+    (:func:`.plans.same_machine_plan`): each variant it trained against the
+    default trained beside it, where the exploratory variants are compared
+    (``rows`` with ``trained_on``; ``record`` its run record)."""
+    q = Lookup(rows)
+    commands = sorted({i.get('command', 'python tools/study.py '
+                                         'same-machine') for i in
+                       record['invocations']})
+    kinds = sorted({short_cpu(r['trained_on']) for r in rows
+                    if r.get('trained_on')})
+    where = (f'trained side by side on {" and ".join(kinds) or "?"} by '
+             + ', '.join(f'`{c}`' for c in commands))
+    out = []
+    for m in dict.fromkeys(r['method'] for r in rows):
+        if m == 'genisp':
+            continue
+        for t in variant_sets():
+            a = q.rows(m, camera=t.camera, split=t.split)
+            b = q.rows('genisp', camera=t.camera, split=t.split)
+            if a and b:
+                out.append(f'{m} minus genisp on {t.camera} {t.split}, '
+                           f'{where}: {compare(a, b)}')
     return out
 
 
@@ -282,16 +352,23 @@ def append_invocations(ws: Workspace, plan: Plan,
         f.writelines(json.dumps(i) + '\n' for i in invocations)
 
 
+def read_invocations(ws: Workspace, plan: Plan) -> List[dict]:
+    """Every invocation recorded in ``<work_root>/invocations.jsonl``."""
+    import json
+    history = ws.path(plan.work_root, 'invocations.jsonl')
+    if not osp.exists(history):
+        return []
+    with open(history) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def write_run_record(ws: Workspace, plan: Plan,
                      results_dir: str) -> Optional[dict]:
     """``results/<plan>_run.json`` from every invocation recorded in
     ``<work_root>/invocations.jsonl`` (None where none is)."""
-    import json
-    history = ws.path(plan.work_root, 'invocations.jsonl')
-    if not osp.exists(history):
+    invocations = read_invocations(ws, plan)
+    if not invocations:
         return None
-    with open(history) as f:
-        invocations = [json.loads(line) for line in f if line.strip()]
     record = dict(minutes=round(sum(i['minutes'] for i in invocations), 1),
                   invocations=invocations)
     write_json(ws.path(results_dir, f'{plan.name}_run.json'), record)
@@ -337,7 +414,7 @@ def stage_report(ws: Workspace, plan: Plan, results_dir: str,
     """Write ``<results_dir>/<name>.json``/``.md``, the figures, and (with
     ``readme_block``) the README block of that name, headed by the run
     record of ``command``; returns the Markdown."""
-    rows = load_rows(ws, plan)
+    rows = with_machines(load_rows(ws, plan), read_invocations(ws, plan))
     main = [r for r in rows if r.get('axis') in (None, 'photons')]
     sweeps = [r for r in rows if r.get('axis') in ('exposure', 'ambient')]
     table = results_table(main)

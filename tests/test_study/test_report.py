@@ -175,3 +175,72 @@ def test_global_stages_table_has_a_heading_for_every_column():
     assert row['input amplified most (X, Y, Z)'] == '(0, 1, 0)'
     assert dict(zip(heads, [c.strip() for c in lines[1].strip('|').split(
         '|')]))['CC σ1/σ2'] == '8.7'
+
+
+XEON, EPYC = 'Intel(R) Xeon(R) Processor', 'AMD EPYC'
+
+
+def test_the_machine_of_each_training_comes_from_the_run_record():
+    invocations = [dict(cpu=EPYC, trained=['genisp-seed1', 'genisp_paper-seed1']),
+                   dict(cpu=XEON, trained=[]),
+                   # a later run trains it again only once its work was
+                   # removed: it replaced the earlier one
+                   dict(cpu=XEON, trained=['genisp-seed1'])]
+    assert report.trained_on(invocations) == {('genisp', 1): XEON,
+                                              ('genisp_paper', 1): EPYC}
+    rows = [_row('genisp', 'RetinaNet', CAMERA_A, 0.2, CAMERA_A, seed=1),
+            _row('genisp', 'RetinaNet', CAMERA_A, 0.2, CAMERA_A, seed=2),
+            _row('classic_isp', 'RetinaNet', CAMERA_A, 0.1)]
+    out = report.with_machines(rows, invocations)
+    assert out[0]['trained_on'] == XEON
+    assert 'trained_on' not in out[1] and 'trained_on' not in out[2]
+    assert report.short_cpu(XEON) == 'Intel Xeon'
+
+
+def _trained(method, aps, cpus, camera=CAMERA_A, split='test'):
+    return [dict(_row(method, 'RetinaNet', camera, ap, CAMERA_A, split, s),
+                 trained_on=cpu) for s, (ap, cpu) in enumerate(zip(aps, cpus))]
+
+
+def test_variants_trained_on_different_machines_are_compared_like_with_like():
+    a = _trained('genisp_grey', [0.30, 0.31, 0.32], [EPYC] * 3)
+    b = _trained('genisp', [0.20, 0.21, 0.22], [XEON] * 3)
+    # a gap of 10 points, far beyond the spread, but no kind of CPU in
+    # common: nothing established
+    assert report.compare(a, b) == (
+        '+10.0 (not established: trained on different kinds of CPU, '
+        'AMD EPYC / Intel Xeon)')
+    # one kind on both sides: the plain difference
+    same = _trained('genisp', [0.20, 0.21, 0.22], [EPYC] * 3)
+    assert report.compare(a, same) == report.difference(
+        [0.30, 0.31, 0.32], [0.20, 0.21, 0.22])
+    # mixed: only the seeds of the kind both have most of
+    mixed = _trained('genisp_no_tone', [0.50, 0.21, 0.23], [EPYC, XEON, XEON])
+    assert report.compare(mixed, b) == (
+        '+1.0 (not established: twice the larger spread is 2.8; the seeds '
+        'trained on Intel Xeon only, 2 and 3)')
+
+
+def test_goals_compare_only_models_trained_on_one_kind_of_cpu():
+    rows = (_trained('genisp', [0.25, 0.26, 0.27], [XEON] * 3) +
+            _trained('genisp_no_wb', [0.35, 0.36, 0.37], [EPYC] * 3))
+    line, = [g for g in report.goals(rows) if 'removing ConvWB' in g]
+    assert 'not established: trained on different kinds of CPU' in line
+
+
+def test_same_machine_lines_compare_each_variant_with_the_default_beside_it():
+    d = plans.CAMERA_D
+    rows = (_trained('genisp', [0.25, 0.26, 0.27], [EPYC] * 3) +
+            _trained('genisp_grey', [0.20, 0.21, 0.22], [EPYC] * 3) +
+            _trained('genisp', [0.27, 0.28, 0.29], [EPYC] * 3, d) +
+            _trained('genisp_grey', [0.27, 0.28, 0.29], [EPYC] * 3, d))
+    record = dict(invocations=[dict(cpu=EPYC, command='python tools/study.py '
+                                    'same-machine --methods genisp_grey')])
+    lines = report.same_machine_lines(rows, record)
+    assert lines == [
+        f'genisp_grey minus genisp on {CAMERA_A} test, trained side by side '
+        'on AMD EPYC by `python tools/study.py same-machine --methods '
+        'genisp_grey`: -5.0 (established: twice the larger spread is 2.0)',
+        f'genisp_grey minus genisp on {d} test, trained side by side on AMD '
+        'EPYC by `python tools/study.py same-machine --methods genisp_grey`: '
+        '+0.0 (not established: twice the larger spread is 2.0)']
