@@ -268,13 +268,7 @@ def goals(rows: Sequence[dict], epochs: int = 4) -> List[str]:
             out.append(f'genisp - genisp_paper on {cam}: ' + compare(
                 q.rows('genisp', camera=cam), q.rows('genisp_paper',
                                                      camera=cam)))
-    for m in VARIANTS:  # exploratory variants of the default
-        for t in variant_sets():
-            a = q.rows(m, camera=t.camera, split=t.split)
-            b = q.rows('genisp', camera=t.camera, split=t.split)
-            if a and b:
-                out.append(f'{m} minus genisp on {t.camera} {t.split}: '
-                           f'{compare(a, b)}')
+    out += against_default(q, VARIANTS)  # exploratory variants
     for det in ('FCOS', 'Faster R-CNN'):
         f = q.best_fixed(det)
         parts = [f'{m} {difference(q.values(m, det), [f], True)}' for m in MAIN
@@ -285,12 +279,28 @@ def goals(rows: Sequence[dict], epochs: int = 4) -> List[str]:
     return out
 
 
-def same_machine_lines(rows: Sequence[dict], record: dict) -> List[str]:
+def same_machine_lines(rows: Sequence[dict], record: dict,
+                       study: Sequence[dict] = ()) -> List[str]:
     """The comparisons of ``python tools/study.py same-machine``
     (:func:`.plans.same_machine_plan`): each variant it trained against the
     default trained beside it, where the exploratory variants are compared
-    (``rows`` with ``trained_on``; ``record`` its run record)."""
+    (``rows`` with ``trained_on``; ``record`` its run record); and, where
+    the study's rows (``study``) trained its default on another kind of
+    CPU, how far the same recipe moved between the two kinds."""
     q = Lookup(rows)
+    out = []
+    theirs = Lookup(study)
+    for t in variant_sets():
+        a = q.rows('genisp', camera=t.camera, split=t.split)
+        b = theirs.rows('genisp', camera=t.camera, split=t.split)
+        kinds = [sorted({short_cpu(r.get('trained_on') or 'unrecorded')
+                         for r in side}) for side in (a, b)]
+        if a and b and kinds[0] != kinds[1]:
+            out.append(
+                f'genisp trained on {" + ".join(kinds[0])} (`python '
+                f'tools/study.py same-machine`) minus genisp trained on '
+                f'{" + ".join(kinds[1])} (the table), {t.camera} {t.split}: '
+                + difference([r['AP'] for r in a], [r['AP'] for r in b]))
     commands = sorted({i.get('command', 'python tools/study.py '
                                          'same-machine') for i in
                        record['invocations']})
@@ -298,15 +308,21 @@ def same_machine_lines(rows: Sequence[dict], record: dict) -> List[str]:
                     if r.get('trained_on')})
     where = (f'trained side by side on {" and ".join(kinds) or "?"} by '
              + ', '.join(f'`{c}`' for c in commands))
+    return against_default(q, [m for m in dict.fromkeys(
+        r['method'] for r in rows) if m != 'genisp'], f', {where}') + out
+
+
+def against_default(q: Lookup, methods: Sequence[str],
+                    where: str = '') -> List[str]:
+    """Each of ``methods`` minus the default GenISP on the sets where the
+    exploratory variants are compared (:func:`.plans.variant_sets`)."""
     out = []
-    for m in dict.fromkeys(r['method'] for r in rows):
-        if m == 'genisp':
-            continue
+    for m in methods:
         for t in variant_sets():
             a = q.rows(m, camera=t.camera, split=t.split)
             b = q.rows('genisp', camera=t.camera, split=t.split)
             if a and b:
-                out.append(f'{m} minus genisp on {t.camera} {t.split}, '
+                out.append(f'{m} minus genisp on {t.camera} {t.split}'
                            f'{where}: {compare(a, b)}')
     return out
 

@@ -12,8 +12,9 @@ from .plans import Plan
 from .pretrain import verify_checkpoints
 from . import markdown
 from .report import (append_invocations, curve_text, global_stages_table,
-                     key_of, record_run, run_info, same_machine_lines,
-                     stage_report, with_machines, write_run_record)
+                     key_of, read_invocations, record_run, run_info,
+                     same_machine_lines, stage_report, with_machines,
+                     write_run_record)
 from .shell import Workspace, log, write_json
 from .stages import (curve_path, load_probes, load_rows, probe_path,
                      row_path, stage_data, stage_probe, stage_train_evaluate,
@@ -88,7 +89,10 @@ def reproduce_report(ws: Workspace, results_dir: str = 'results',
                                               'same_machine_run.json')]
     if all(osp.exists(p) for p in same):
         with open(same[0]) as f, open(same[1]) as g:
-            extra += same_machine_lines(json.load(f), json.load(g))
+            extra += same_machine_lines(json.load(f), json.load(g),
+                                        with_machines(load_rows(ws, plan),
+                                                      read_invocations(
+                                                          ws, plan)))
     stage_report(ws, plan, results_dir, README_BLOCKS['reproduce'],
                  command=command, extra_lines=extra)
     probes = load_probes(ws, plan)

@@ -244,3 +244,16 @@ def test_same_machine_lines_compare_each_variant_with_the_default_beside_it():
         f'genisp_grey minus genisp on {d} test, trained side by side on AMD '
         'EPYC by `python tools/study.py same-machine --methods genisp_grey`: '
         '+0.0 (not established: twice the larger spread is 2.0)']
+
+
+def test_same_machine_lines_say_how_far_the_default_moved_between_machines():
+    mine = _trained('genisp', [0.25, 0.26, 0.27], [EPYC] * 3)
+    study = _trained('genisp', [0.27, 0.28, 0.29], [XEON] * 3)
+    record = dict(invocations=[dict(cpu=EPYC)])
+    lines = report.same_machine_lines(mine, record, study)
+    assert lines == [
+        'genisp trained on AMD EPYC (`python tools/study.py same-machine`) '
+        f'minus genisp trained on Intel Xeon (the table), {CAMERA_A} test: '
+        '-2.0 (not established: twice the larger spread is 2.0)']
+    # the study's default trained on the same kind: nothing to say
+    assert report.same_machine_lines(mine, record, mine) == []
