@@ -147,6 +147,12 @@ def short_cpu(cpu: str) -> str:
                     if w != 'Processor')
 
 
+def kinds_of(rows: Sequence[dict]) -> str:
+    """The kinds of CPU the rows' models trained on, for a line."""
+    return ' + '.join(sorted({short_cpu(r.get('trained_on') or 'unrecorded')
+                              for r in rows}))
+
+
 def compare(a: Sequence[dict], b: Sequence[dict]) -> str:
     """:func:`difference` of two trained variants' rows, like with like:
     the same recipe trained on two kinds of CPU can differ by more than
@@ -162,11 +168,8 @@ def compare(a: Sequence[dict], b: Sequence[dict]) -> str:
     shared = kinds_a & kinds_b - {None}
     if not shared:
         d = 100 * (mean_std(ap(a))[0] - mean_std(ap(b))[0])
-        names = ' / '.join(' + '.join(sorted(short_cpu(k or 'unrecorded')
-                                             for k in kinds))
-                           for kinds in (kinds_a, kinds_b))
         return (f'{d:+.1f} (not established: trained on different kinds of '
-                f'CPU, {names})')
+                f'CPU, {kinds_of(a)} / {kinds_of(b)})')
 
     def on(rows, kind):
         return [r for r in rows if r.get('trained_on') == kind]
@@ -293,20 +296,16 @@ def same_machine_lines(rows: Sequence[dict], record: dict,
     for t in variant_sets():
         a = q.rows('genisp', camera=t.camera, split=t.split)
         b = theirs.rows('genisp', camera=t.camera, split=t.split)
-        kinds = [sorted({short_cpu(r.get('trained_on') or 'unrecorded')
-                         for r in side}) for side in (a, b)]
-        if a and b and kinds[0] != kinds[1]:
+        if a and b and kinds_of(a) != kinds_of(b):
             out.append(
-                f'genisp trained on {" + ".join(kinds[0])} (`python '
+                f'genisp trained on {kinds_of(a)} (`python '
                 f'tools/study.py same-machine`) minus genisp trained on '
-                f'{" + ".join(kinds[1])} (the table), {t.camera} {t.split}: '
+                f'{kinds_of(b)} (the table), {t.camera} {t.split}: '
                 + difference([r['AP'] for r in a], [r['AP'] for r in b]))
     commands = sorted({i.get('command', 'python tools/study.py '
                                          'same-machine') for i in
                        record['invocations']})
-    kinds = sorted({short_cpu(r['trained_on']) for r in rows
-                    if r.get('trained_on')})
-    where = (f'trained side by side on {" and ".join(kinds) or "?"} by '
+    where = (f'trained side by side on {kinds_of(rows)} by '
              + ', '.join(f'`{c}`' for c in commands))
     return against_default(q, [m for m in dict.fromkeys(
         r['method'] for r in rows) if m != 'genisp'], f', {where}') + out
@@ -378,6 +377,11 @@ def read_invocations(ws: Workspace, plan: Plan) -> List[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def rows_with_machines(ws: Workspace, plan: Plan) -> List[dict]:
+    """The plan's finished rows, with the CPU each model trained on."""
+    return with_machines(load_rows(ws, plan), read_invocations(ws, plan))
+
+
 def write_run_record(ws: Workspace, plan: Plan,
                      results_dir: str) -> Optional[dict]:
     """``results/<plan>_run.json`` from every invocation recorded in
@@ -430,7 +434,7 @@ def stage_report(ws: Workspace, plan: Plan, results_dir: str,
     """Write ``<results_dir>/<name>.json``/``.md``, the figures, and (with
     ``readme_block``) the README block of that name, headed by the run
     record of ``command``; returns the Markdown."""
-    rows = with_machines(load_rows(ws, plan), read_invocations(ws, plan))
+    rows = rows_with_machines(ws, plan)
     main = [r for r in rows if r.get('axis') in (None, 'photons')]
     sweeps = [r for r in rows if r.get('axis') in ('exposure', 'ambient')]
     table = results_table(main)

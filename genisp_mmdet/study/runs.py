@@ -12,9 +12,8 @@ from .plans import Plan
 from .pretrain import verify_checkpoints
 from . import markdown
 from .report import (append_invocations, curve_text, global_stages_table,
-                     key_of, read_invocations, record_run, run_info,
-                     same_machine_lines, stage_report, with_machines,
-                     write_run_record)
+                     key_of, record_run, rows_with_machines, run_info,
+                     same_machine_lines, stage_report, write_run_record)
 from .shell import Workspace, log, write_json
 from .stages import (curve_path, load_probes, load_rows, probe_path,
                      row_path, stage_data, stage_probe, stage_train_evaluate,
@@ -90,9 +89,7 @@ def reproduce_report(ws: Workspace, results_dir: str = 'results',
     if all(osp.exists(p) for p in same):
         with open(same[0]) as f, open(same[1]) as g:
             extra += same_machine_lines(json.load(f), json.load(g),
-                                        with_machines(load_rows(ws, plan),
-                                                      read_invocations(
-                                                          ws, plan)))
+                                        rows_with_machines(ws, plan))
     stage_report(ws, plan, results_dir, README_BLOCKS['reproduce'],
                  command=command, extra_lines=extra)
     probes = load_probes(ws, plan)
@@ -166,10 +163,9 @@ def same_machine(ws: Workspace, plan: Plan, results_dir: str = 'results',
     did = execute(ws, plan)
     if command:
         did['command'] = command
-    record = record_run(ws, plan, results_dir, did,
-                        (time.time() - start) / 60)
-    rows = with_machines(load_rows(ws, plan), record['invocations'])
-    write_json(ws.path(results_dir, SAME_MACHINE_JSON), rows)
+    record_run(ws, plan, results_dir, did, (time.time() - start) / 60)
+    write_json(ws.path(results_dir, SAME_MACHINE_JSON),
+               rows_with_machines(ws, plan))
     log(f'wrote {results_dir}/{SAME_MACHINE_JSON}')
     study = plans.reproduce_plan()
     if len(load_rows(ws, study)) == len(study.rows):
