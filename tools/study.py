@@ -16,6 +16,9 @@
     python tools/study.py same-machine --methods genisp_grey --seeds 0 1 2
                                       # the default and a variant trained
                                       # on this machine, compared there
+    python tools/study.py noise-free --seeds 0 1 2
+                                      # the exposure sweep with and
+                                      # without the sensor's noise
     python tools/study.py pretrain    # make pretrain: retrain the shipped
                                       # detectors on the well-lit scenes
     python tools/study.py report      # rebuild results/ from finished rows
@@ -42,7 +45,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('command',
                    choices=['demo', 'reproduce', 'long', 'same-machine',
-                            'pretrain', 'report', 'restore'])
+                            'noise-free', 'pretrain', 'report', 'restore'])
     p.add_argument('--detectors', nargs='+', default=list(plans.DETECTORS),
                    help='pretrain: which detectors; reproduce: only the rows '
                    'of these detectors')
@@ -64,7 +67,8 @@ def parse_args(argv=None):
     p.add_argument('--methods', nargs='+', metavar='METHOD',
                    help='reproduce: only the rows of these methods (and '
                    'their trainings): a piece of the study; same-machine: '
-                   'the variants trained beside the default')
+                   'the variants trained beside the default; noise-free: '
+                   'the trained variants (default: genisp)')
     p.add_argument('--splits', nargs='+', metavar='SPLIT',
                    help='reproduce: only the rows on these test splits '
                    '(test, test-photonsA, test-ambient0.1, ...)')
@@ -92,6 +96,8 @@ def make_plan(args, ws: Workspace) -> plans.Plan:
             raise SystemExit('same-machine needs --methods: the variants to '
                              'train beside the default')
         plan = plans.same_machine_plan(args.methods, args.seeds)
+    elif args.command == 'noise-free':
+        plan = plans.noise_free_plan(args.methods or ['genisp'], args.seeds)
     else:
         plan = plans.reproduce_plan(args.seeds).only(
             args.methods, args.splits, args.cameras,
@@ -124,8 +130,8 @@ def main(argv=None):
             runs.demo(ws, make_plan(args, ws), args.update_readme, shown)
         elif args.command == 'long':
             runs.long(ws, make_plan(args, ws))
-        elif args.command == 'same-machine':
-            runs.same_machine(ws, make_plan(args, ws), command=shown)
+        elif args.command in ('same-machine', 'noise-free'):
+            runs.side_run(ws, make_plan(args, ws), command=shown)
         else:  # the whole study, or a piece of it (its command recorded)
             plan = make_plan(args, ws)
             full = plans.reproduce_plan(args.seeds)

@@ -93,23 +93,30 @@ class EvalSet:
         axis: what the set varies, for reports: ``'exposure'``,
             ``'ambient'`` or ``'photons'`` (equal photons per pixel to
             camera A); None for the test split.
+        noise: False for noise-free captures of the same scenes and light
+            (a control: what the light level costs without the noise it
+            brings).
     """
     camera: str
     tag: str = ''
     exposure: Optional[float] = None
     ambient: Optional[float] = None
     axis: Optional[str] = None
+    noise: bool = True
 
     @property
     def split(self) -> str:
         return layout.split_name('test', self.tag)
 
 
-def exposure_set(camera: str, exposure: float) -> EvalSet:
+def exposure_set(camera: str, exposure: float,
+                 noise: bool = True) -> EvalSet:
     """The test scenes with every light (lamps included) scaled: the
-    camera's exposure."""
-    return EvalSet(camera, f'exposure{exposure:g}', exposure=exposure,
-                   axis='exposure')
+    camera's exposure (``noise=False``: the same captures without shot or
+    read noise, ``test-exposure<e>-nonoise``)."""
+    tag = f'exposure{exposure:g}' + ('' if noise else '-nonoise')
+    return EvalSet(camera, tag, exposure=exposure, axis='exposure',
+                   noise=noise)
 
 
 def ambient_set(camera: str, ambient: float) -> EvalSet:
@@ -337,6 +344,39 @@ def same_machine_plan(methods: Sequence[str],
                    work_root='work_dirs/study_same_machine',
                    rows=[r for r in plan.rows if r.test in keep],
                    trainings=[(m, s) for s in seeds for m in trained])
+
+
+# The noise-free control of the exposure sweep (camera A).
+NOISE_FREE_EXPOSURES = (0.5, 0.1, 0.05)
+
+
+def noise_free_sets() -> List[EvalSet]:
+    """Camera A's exposure sweep with its noise and without."""
+    return [exposure_set(CAMERA_A, e, noise) for noise in (True, False)
+            for e in NOISE_FREE_EXPOSURES]
+
+
+def noise_free_plan(methods: Sequence[str] = ('genisp', ),
+                    seeds: Sequence[int] = (0, 1, 2)) -> Plan:
+    """The trained ``methods`` and the fixed ISPs on camera A's test scenes
+    at exposures 0.5, 0.1 and 0.05, with the sensor's noise and without
+    (:func:`noise_free_sets`): whether what an ISP loses at a lower
+    exposure is the noise of fewer photons or the darker image itself.
+    Trained and evaluated in one work directory, so the noisy and
+    noise-free rows are of the same models; the study's data."""
+    unknown = [m for m in methods if m not in TRAINED]
+    if unknown:
+        raise ValueError(f'not trained variants: {unknown} (choose from '
+                         f'{TRAINED})')
+    sets = noise_free_sets()
+    plan = reproduce_plan()  # same data root, sizes, cameras and schedule
+    return replace(plan, name='noise_free',
+                   work_root='work_dirs/study_noise_free',
+                   cameras=[CAMERA_A],
+                   trainings=[(m, s) for s in seeds for m in methods],
+                   test_sets=sets,
+                   rows=[r for t in sets for r in rows_for(
+                       FIXED + tuple(methods), 'retinanet', t, seeds)])
 
 
 def long_plan(epochs: int, milestones: Sequence[int]) -> Plan:

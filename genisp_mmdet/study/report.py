@@ -10,8 +10,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..utils.provenance import commit_id, cpu_model
 from . import figures, markdown
-from .plans import (CAMERA_A, CAMERA_D, FIXED, MAIN, UNSEEN_CAMERAS, VARIANTS,
-                    WELL_LIT, Plan, variant_sets)
+from .plans import (CAMERA_A, CAMERA_D, FIXED, MAIN, NOISE_FREE_EXPOSURES,
+                    UNSEEN_CAMERAS, VARIANTS, WELL_LIT, Plan, variant_sets)
 from .shell import Workspace, log, now, write_json
 from .stages import load_rows, val_curve
 
@@ -181,6 +181,23 @@ def compare(a: Sequence[dict], b: Sequence[dict]) -> str:
         f'{len(rb)}'))
 
 
+def ap_ratio(q: 'Lookup', method: str, lo_split: str,
+             hi_split: str) -> Optional[str]:
+    """A method's mean AP on camera A's ``lo_split`` over that on
+    ``hi_split``, with the ratio of each seed where there are several;
+    None where either is missing (or the second is 0)."""
+    lo_seeds = q.by_seed(method, split=lo_split)
+    hi_seeds = q.by_seed(method, split=hi_split)
+    a, b = list(lo_seeds.values()), list(hi_seeds.values())
+    if not (a and b and mean_std(b)[0] > 0):
+        return None
+    both = [s for s in lo_seeds if s in hi_seeds and hi_seeds[s] > 0]
+    per_seed = (' (per seed: ' + ', '.join(
+        f'{lo_seeds[s] / hi_seeds[s]:.0%}' for s in both) + ')'
+        if len(both) > 1 else '')
+    return f'{mean_std(a)[0] / mean_std(b)[0]:.0%}{per_seed}'
+
+
 def goals(rows: Sequence[dict], epochs: int = 4) -> List[str]:
     """The study's goals and comparisons, as measured (never tuned for);
     AP differences in points, means over training seeds."""
@@ -219,19 +236,8 @@ def goals(rows: Sequence[dict], epochs: int = 4) -> List[str]:
                            '; '.join(parts))
     for axis, lo, hi, goal in (('exposure', 0.1, 0.5, 0.9),
                                ('ambient', 0.1, 0.5, 0.7)):
-        parts = []
-        for m in MAIN + FIXED:
-            lo_seeds = q.by_seed(m, split=f'test-{axis}{lo:g}')
-            hi_seeds = q.by_seed(m, split=f'test-{axis}{hi:g}')
-            a, b = list(lo_seeds.values()), list(hi_seeds.values())
-            if a and b and mean_std(b)[0] > 0:
-                both = [s for s in lo_seeds if s in hi_seeds
-                        and hi_seeds[s] > 0]
-                per_seed = (' (per seed: ' + ', '.join(
-                    f'{lo_seeds[s] / hi_seeds[s]:.0%}' for s in both) + ')'
-                    if len(both) > 1 else '')
-                parts.append(f'{m} {mean_std(a)[0] / mean_std(b)[0]:.0%}'
-                             f'{per_seed}')
+        parts = [f'{m} {r}' for m in MAIN + FIXED for r in [ap_ratio(
+            q, m, f'test-{axis}{lo:g}', f'test-{axis}{hi:g}')] if r]
         if parts:
             out.append(f'{axis} {lo:g} against {axis} {hi:g} (AP ratio; '
                        f'goal for genisp: at least {goal:.0%}): ' +
@@ -309,6 +315,61 @@ def same_machine_lines(rows: Sequence[dict], record: dict,
              + ', '.join(f'`{c}`' for c in commands))
     return against_default(q, [m for m in dict.fromkeys(
         r['method'] for r in rows) if m != 'genisp'], f', {where}') + out
+
+
+def noise_free_lines(rows: Sequence[dict], record: dict,
+                     study: Sequence[dict] = ()) -> List[str]:
+    """The lines of ``python tools/study.py noise-free``
+    (:func:`.plans.noise_free_plan`; ``rows`` with ``trained_on``,
+    ``record`` its run record): each method's AP at a lower exposure
+    against exposure 0.5, with the sensor's noise and without, and what
+    the noise costs at each exposure (the same models and scenes, the
+    noise-free AP minus the noisy). ``study`` is unused: the control
+    compares its own rows only."""
+    q = Lookup(rows)
+    present = dict.fromkeys(r['method'] for r in rows)
+    methods = ([m for m in present if m not in FIXED] +
+               [m for m in FIXED if m in present])
+    trained = [r for r in rows if r.get('seed') is not None]
+    commands = sorted({i.get('command', 'python tools/study.py noise-free')
+                       for i in record['invocations']})
+    where = (f'{", ".join(f"`{c}`" for c in commands)}; trained on '
+             f'{kinds_of(trained)}') if trained else ''
+    hi = NOISE_FREE_EXPOSURES[0]
+    out = []
+    for lo in NOISE_FREE_EXPOSURES[1:]:
+        parts = []
+        for m in methods:
+            ratios = [ap_ratio(q, m, f'test-exposure{lo:g}{tail}',
+                               f'test-exposure{hi:g}{tail}')
+                      for tail in ('', '-nonoise')]
+            if all(ratios):
+                parts.append(f'{m} {ratios[0]} with the noise, {ratios[1]} '
+                             'without')
+        if parts:
+            out.append(f'exposure {lo:g} against exposure {hi:g}, with the '
+                       f'sensor\'s noise and without (AP ratio; {where}): '
+                       + '; '.join(parts))
+    for e in NOISE_FREE_EXPOSURES:
+        parts = []
+        for m in methods:
+            clean = q.rows(m, split=f'test-exposure{e:g}-nonoise')
+            noisy = q.rows(m, split=f'test-exposure{e:g}')
+            if not (clean and noisy):
+                continue
+            if clean[0].get('seed') is None:  # a fixed ISP: one value each
+                d = 100 * (clean[0]['AP'] - noisy[0]['AP'])
+                parts.append(f'{m} {d:+.1f} ({clean[0]["AP"]:.3f} against '
+                             f'{noisy[0]["AP"]:.3f})')
+            else:
+                a, b = [r['AP'] for r in clean], [r['AP'] for r in noisy]
+                parts.append(f'{m} {difference(a, b)} ({cell(a)} against '
+                             f'{cell(b)})')
+        if parts:
+            out.append(f'what the noise costs at exposure {e:g}, camera A '
+                       '(noise-free minus noisy AP, the same models and '
+                       'scenes): ' + '; '.join(parts))
+    return out
 
 
 def against_default(q: Lookup, methods: Sequence[str],

@@ -12,15 +12,19 @@ from .plans import Plan
 from .pretrain import verify_checkpoints
 from . import markdown
 from .report import (append_invocations, curve_text, global_stages_table,
-                     key_of, record_run, rows_with_machines, run_info,
-                     same_machine_lines, stage_report, write_run_record)
+                     key_of, noise_free_lines, record_run,
+                     rows_with_machines, run_info, same_machine_lines,
+                     stage_report, write_run_record)
 from .shell import Workspace, log, write_json
 from .stages import (curve_path, load_probes, load_rows, probe_path,
                      row_path, stage_data, stage_probe, stage_train_evaluate,
                      train_command, val_curve)
 
 LONG_JSON = 'genisp_long_schedule.json'
-SAME_MACHINE_JSON = 'same_machine.json'
+# The runs beside the study whose rows (results/<name>.json, with their run
+# record results/<name>_run.json) join its report, and their lines.
+SIDE_RUNS = dict(same_machine=same_machine_lines,
+                 noise_free=noise_free_lines)
 CURVES_JSON = 'val_curves.json'
 README_BLOCKS = dict(demo='demo-output', reproduce='synthetic-benchmark')
 
@@ -84,12 +88,12 @@ def reproduce_report(ws: Workspace, results_dir: str = 'results',
             long = json.load(f)
         well = Lookup(load_rows(ws, plan)).ap(plans.WELL_LIT)
         extra.append(long_line(long, well))
-    same = [ws.path(results_dir, n) for n in (SAME_MACHINE_JSON,
-                                              'same_machine_run.json')]
-    if all(osp.exists(p) for p in same):
-        with open(same[0]) as f, open(same[1]) as g:
-            extra += same_machine_lines(json.load(f), json.load(g),
-                                        rows_with_machines(ws, plan))
+    for name, lines in SIDE_RUNS.items():
+        side = [ws.path(results_dir, f'{name}{s}.json') for s in ('', '_run')]
+        if all(osp.exists(p) for p in side):
+            with open(side[0]) as f, open(side[1]) as g:
+                extra += lines(json.load(f), json.load(g),
+                               rows_with_machines(ws, plan))
     stage_report(ws, plan, results_dir, README_BLOCKS['reproduce'],
                  command=command, extra_lines=extra)
     probes = load_probes(ws, plan)
@@ -151,22 +155,25 @@ def long(ws: Workspace, plan: Plan, results_dir: str = 'results') -> None:
             'report` after it to put this run in its report')
 
 
-def same_machine(ws: Workspace, plan: Plan, results_dir: str = 'results',
-                 command: Optional[str] = None) -> None:
-    """``python tools/study.py same-machine --methods ...``: the default
-    and the named variants trained and evaluated in one work directory, on
-    this machine (:func:`.plans.same_machine_plan`); its rows, with the CPU
-    each model trained on, in results/same_machine.json and its run record
-    beside them; then, where ``make reproduce`` has finished, its report
-    again with this run's comparisons."""
+def side_run(ws: Workspace, plan: Plan, results_dir: str = 'results',
+             command: Optional[str] = None) -> None:
+    """A run beside the study, in a work directory of its own, on this
+    machine: ``python tools/study.py same-machine --methods ...`` (the
+    default and the named variants trained and evaluated side by side,
+    :func:`.plans.same_machine_plan`) or ``python tools/study.py
+    noise-free`` (the exposure sweep with and without the sensor's noise,
+    :func:`.plans.noise_free_plan`). Its rows, with the CPU each model
+    trained on, go to ``results/<plan>.json`` and its run record beside
+    them; then, where ``make reproduce`` has finished, its report is
+    rebuilt with this run's lines (:data:`SIDE_RUNS`)."""
     start = time.time()
     did = execute(ws, plan)
     if command:
         did['command'] = command
     record_run(ws, plan, results_dir, did, (time.time() - start) / 60)
-    write_json(ws.path(results_dir, SAME_MACHINE_JSON),
+    write_json(ws.path(results_dir, f'{plan.name}.json'),
                rows_with_machines(ws, plan))
-    log(f'wrote {results_dir}/{SAME_MACHINE_JSON}')
+    log(f'wrote {results_dir}/{plan.name}.json')
     study = plans.reproduce_plan()
     if len(load_rows(ws, study)) == len(study.rows):
         reproduce_report(ws, results_dir)

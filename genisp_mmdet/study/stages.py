@@ -42,6 +42,8 @@ def stage_data(ws: Workspace, plan: Plan) -> None:
             value = getattr(t, axis)
             if value is not None:
                 light += [f'--{axis}', f'{value:.6g}', f'{value:.6g}']
+        if not t.noise:
+            light.append('--no-noise')
         ws.run(gen + ['--split', 'test', '--num-images',
                       str(plan.sizes['test']), '--camera', t.camera,
                       '--tag', t.tag] + light,
@@ -155,6 +157,7 @@ def evaluate(ws: Workspace, plan: Plan, r: Row, label: str) -> None:
         test_camera=r.test_camera,
         split=r.test.split,
         axis=r.test.axis,
+        noise=r.test.noise,
         seed=r.seed,
         **light,
         AP=round(m['coco/bbox_mAP'], 4),
