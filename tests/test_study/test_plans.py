@@ -166,3 +166,28 @@ def test_same_machine_plan_trains_the_default_beside_the_variants():
     assert sorted(plan.cameras) == sorted({s.camera for s in sets})
     with pytest.raises(ValueError, match='raw_naive'):
         plans.same_machine_plan(['raw_naive'])
+
+
+def test_noise_free_plan_has_each_exposure_with_its_noise_and_without():
+    plan = plans.noise_free_plan(seeds=(0, 1, 2))
+    study = plans.reproduce_plan()
+    assert (plan.data_root, plan.sizes, plan.epochs) == (
+        study.data_root, study.sizes, study.epochs)
+    assert plan.work_root != study.work_root
+    assert plan.trainings == [('genisp', s) for s in (0, 1, 2)]
+    noisy = {t.exposure: t for t in plan.test_sets if t.noise}
+    clean = {t.exposure: t for t in plan.test_sets if not t.noise}
+    assert sorted(noisy) == sorted(clean) == sorted(
+        plans.NOISE_FREE_EXPOSURES)
+    for e in plans.NOISE_FREE_EXPOSURES:
+        # the noisy set is the study's own exposure split (the same data)
+        assert noisy[e] == plans.exposure_set(CAMERA_A, e)
+        assert noisy[e] in study.test_sets
+        assert clean[e].split == f'test-exposure{e:g}-nonoise'
+        assert (clean[e].camera, clean[e].axis) == (CAMERA_A, 'exposure')
+    # every method on every set, the trained one once per seed
+    assert len(plan.rows) == len(plan.test_sets) * (len(plans.FIXED) + 3)
+    assert {r.method for r in plan.rows} == set(plans.FIXED) | {'genisp'}
+    assert plan.cameras == [CAMERA_A]
+    with pytest.raises(ValueError, match='classic_isp'):
+        plans.noise_free_plan(['classic_isp'])

@@ -257,3 +257,38 @@ def test_same_machine_lines_say_how_far_the_default_moved_between_machines():
         '-2.0 (not established: twice the larger spread is 2.0)']
     # the study's default trained on the same kind: nothing to say
     assert report.same_machine_lines(mine, record, mine) == []
+
+
+def test_noise_free_lines_give_the_ratios_and_the_cost_of_the_noise():
+    def split(e, noise):
+        return f'test-exposure{e:g}' + ('' if noise else '-nonoise')
+
+    rows = []
+    for noise, aps in ((True, {0.5: [0.24, 0.25, 0.26], 0.1: [0.06] * 3}),
+                       (False, {0.5: [0.25, 0.26, 0.27],
+                                0.1: [0.24, 0.25, 0.26]})):
+        for e, v in aps.items():
+            rows += _trained('genisp', v, [EPYC] * 3, split=split(e, noise))
+    rows += [_row('rawpy_isp', 'RetinaNet', CAMERA_A, ap, split=split(e, n))
+             for e, n, ap in ((0.5, True, 0.02), (0.1, True, 0.002),
+                              (0.5, False, 0.04), (0.1, False, 0.01))]
+    record = dict(invocations=[dict(cpu=EPYC, command='python tools/study.py '
+                                    'noise-free --seeds 0 1 2')])
+    lines = report.noise_free_lines(rows, record)
+    assert lines[0] == (
+        'exposure 0.1 against exposure 0.5, with the sensor\'s noise and '
+        'without (AP ratio; `python tools/study.py noise-free --seeds 0 1 '
+        '2`; trained on AMD EPYC): genisp 24% (per seed: 25%, 24%, 23%) '
+        'with the noise, 96% (per seed: 96%, 96%, 96%) without; rawpy_isp '
+        '10% with the noise, 25% without')
+    # the noise costs GenISP 19 points at exposure 0.1, beyond its spread;
+    # a fixed ISP's two values are given as they are
+    cost = [g for g in lines if g.startswith('what the noise costs at '
+                                             'exposure 0.1,')]
+    assert cost == [
+        'what the noise costs at exposure 0.1, camera A (noise-free minus '
+        'noisy AP, the same models and scenes): genisp +19.0 (established: '
+        'twice the larger spread is 2.0) (0.250 ± 0.010 against 0.060 ± '
+        '0.000); rawpy_isp +0.8 (0.010 against 0.002)']
+    # nothing at exposure 0.05, which has no rows
+    assert not any('0.05' in g for g in lines)

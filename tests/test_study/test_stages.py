@@ -129,3 +129,24 @@ def test_a_training_whose_rows_and_probe_are_done_is_not_run(tmp_path):
     done.mkdir(parents=True)
     (done / 'done').write_text('')
     assert stages.pending_trainings(ws, plan, seed1) == []
+
+
+def test_noise_free_sets_are_generated_without_noise(monkeypatch, tmp_path):
+    """The generator is asked for the same scenes and light, with
+    ``--no-noise`` only where the set is the noise-free control."""
+    ws = Workspace(root=str(tmp_path))
+    plan = plans.noise_free_plan(seeds=(0, ))
+    for split in plan.sizes:  # the train, val and test splits exist
+        ann = tmp_path / stages.layout.annotation_path(plan.data_root,
+                                                       CAMERA_A, split)
+        ann.parent.mkdir(parents=True, exist_ok=True)
+        ann.write_text('{}')
+    commands = []
+    monkeypatch.setattr(ws, 'run', lambda cmd, log: commands.append(cmd))
+    stages.stage_data(ws, plan)
+    by_tag = {c[c.index('--tag') + 1]: c for c in commands}
+    assert sorted(by_tag) == sorted(t.tag for t in plan.test_sets)
+    for tag, cmd in by_tag.items():
+        e = float(tag.split('-')[0][len('exposure'):])
+        assert cmd[cmd.index('--exposure') + 1:][:2] == [f'{e:g}'] * 2
+        assert ('--no-noise' in cmd) == tag.endswith('-nonoise')
