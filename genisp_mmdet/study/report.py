@@ -288,6 +288,14 @@ def goals(rows: Sequence[dict], epochs: int = 4) -> List[str]:
     return out
 
 
+def commands_of(record: dict, command: str) -> str:
+    """The commands of a side run's invocations (``record``), quoted and
+    joined; ``python tools/study.py <command>`` where one kept none."""
+    return ', '.join(f'`{c}`' for c in sorted(
+        {i.get('command', f'python tools/study.py {command}')
+         for i in record['invocations']}))
+
+
 def same_machine_lines(rows: Sequence[dict], record: dict,
                        study: Sequence[dict] = ()) -> List[str]:
     """The comparisons of ``python tools/study.py same-machine``
@@ -308,11 +316,8 @@ def same_machine_lines(rows: Sequence[dict], record: dict,
                 f'tools/study.py same-machine`) minus genisp trained on '
                 f'{kinds_of(b)} (the table), {t.camera} {t.split}: '
                 + difference([r['AP'] for r in a], [r['AP'] for r in b]))
-    commands = sorted({i.get('command', 'python tools/study.py '
-                                         'same-machine') for i in
-                       record['invocations']})
     where = (f'trained side by side on {kinds_of(rows)} by '
-             + ', '.join(f'`{c}`' for c in commands))
+             + commands_of(record, 'same-machine'))
     return against_default(q, [m for m in dict.fromkeys(
         r['method'] for r in rows) if m != 'genisp'], f', {where}') + out
 
@@ -331,9 +336,7 @@ def noise_free_lines(rows: Sequence[dict], record: dict,
     methods = ([m for m in present if m not in FIXED] +
                [m for m in FIXED if m in present])
     trained = [r for r in rows if r.get('seed') is not None]
-    commands = sorted({i.get('command', 'python tools/study.py noise-free')
-                       for i in record['invocations']})
-    where = (f'{", ".join(f"`{c}`" for c in commands)}; trained on '
+    where = (f'{commands_of(record, "noise-free")}; trained on '
              f'{kinds_of(trained)}') if trained else ''
     hi = NOISE_FREE_EXPOSURES[0]
     out = []
